@@ -1,0 +1,1 @@
+"""The benefits domain package."""

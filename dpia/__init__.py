@@ -1,0 +1,1 @@
+"""The dpia domain package."""

@@ -1,0 +1,1 @@
+"""The equality domain package."""

@@ -1,0 +1,351 @@
+"""The ``governance`` command: serve, migrate, manage accounts and tokens, verify the audit chain.
+
+``DATABASE_URL`` selects the database for every command. Changes made here are audited under the
+name ``cli:<operating-system user>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from governance.audit import Actor
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
+    """Run an async operation, turning expected failures into a clean message and exit status 1."""
+    from governance.database import DatabaseUnavailable, DatabaseUrlError
+    from governance.errors import DomainError
+    from governance.settings import SettingsError
+
+    async def main() -> T:
+        return await coroutine_factory()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as error:
+        click.echo(f"Error: {error.message}", err=True)
+        sys.exit(1)
+    except (DatabaseUnavailable, DatabaseUrlError, SettingsError) as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(1)
+
+
+def _cli_actor() -> Actor:
+    try:
+        user = getpass.getuser()
+    except Exception:  # getuser raises OSError or KeyError when no user name is available
+        user = "unknown"
+    return Actor(account_id=None, username=f"cli:{user}"[:64], kind="cli", display_name=f"Command line ({user})")
+
+
+def _configure_logging() -> None:
+    from governance.settings import get_settings
+
+    logging.basicConfig(
+        level=get_settings().log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+async def _prepare_database() -> None:
+    from governance.database import check_database, upgrade
+
+    await check_database()
+    await upgrade()
+
+
+@click.group()
+def main() -> None:
+    """Automation Governance: assessments, go-live gate and benefits for the automation programme."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Load the demo programme and print one password per demo account. Uses "
+    "governance-demo.db unless DATABASE_URL is set.",
+)
+def serve(host: str, port: int, demo: bool) -> None:
+    """Run database migrations, then serve the web pages and API."""
+    import uvicorn
+
+    from governance.settings import DEMO_DATABASE_URL, get_settings
+
+    if demo:
+        os.environ.setdefault("DATABASE_URL", DEMO_DATABASE_URL)
+        os.environ.setdefault("GOVERNANCE_ENV", "development")
+    get_settings.cache_clear()
+    _configure_logging()
+
+    from governance.app import create_app, resolve_secret_key
+    from governance.database import describe_database_url
+    from governance.packages import load_contributions
+
+    settings = get_settings()
+    try:
+        secret_key = resolve_secret_key(settings, allow_generated=demo)
+    except Exception as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(2)
+
+    click.echo(f"Database: {describe_database_url(settings.database_url)}")
+    _run(_prepare_database)
+
+    app = create_app(secret_key=secret_key)
+
+    if demo:
+        from governance.demo import load_demo
+
+        contributions = load_contributions(settings.packages)
+        passwords = _run(lambda: load_demo(contributions))
+        click.echo("")
+        click.echo("Demo programme loaded. Sign in at http://%s:%d/ with one of these accounts." % (host, port))
+        click.echo("The passwords are shown only now; restarting with --demo issues new ones.")
+        for username, password in passwords.items():
+            click.echo(f"  {username:<18} {password}")
+        click.echo("")
+
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=False)
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Run every pending migration."""
+    _configure_logging()
+
+    async def go() -> list[str]:
+        from governance.database import check_database, upgrade
+
+        await check_database()
+        return await upgrade()
+
+    _run(go)
+    click.echo("Database is up to date.")
+
+
+@main.group()
+def users() -> None:
+    """Manage accounts."""
+
+
+def _read_password(confirm: bool = True) -> str:
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if confirm and getpass.getpass("Repeat password: ") != password:
+            click.echo("Error: the passwords do not match.", err=True)
+            sys.exit(1)
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, help="A role to grant; repeat for several.")
+@click.option("--name", "display_name", default="", help="The person's name (defaults to the username).")
+@click.option("--department", default=None, help="Department name, for business owners.")
+@click.option("--machine", is_flag=True, help="Create an account without a password, for API tokens only.")
+def users_create(username: str, roles: tuple[str, ...], display_name: str, department: str | None, machine: bool) -> None:
+    """Create an account. The password is read from standard input."""
+    from governance import accounts
+
+    _configure_logging()
+    password = None if machine else _read_password()
+
+    async def go() -> Any:
+        await _prepare_database()
+        return await accounts.create_account(
+            _cli_actor(),
+            username=username,
+            display_name=display_name or username,
+            roles=list(roles),
+            password=password,
+            department=department,
+        )
+
+    view = _run(go)
+    click.echo(f"Created {view.username} with roles: {', '.join(role.value for role in view.roles)}")
+
+
+@users.command("list")
+def users_list() -> None:
+    """List accounts with their roles and status."""
+    from governance import accounts
+
+    async def go() -> Any:
+        await _prepare_database()
+        return await accounts.list_accounts()
+
+    for view in _run(go):
+        status = "active" if view.active else "disabled"
+        roles = ",".join(role.value for role in view.roles)
+        click.echo(f"{view.username:<24} {status:<9} {roles:<40} {view.display_name}")
+
+
+@users.command("disable")
+@click.argument("username")
+def users_disable(username: str) -> None:
+    """Disable an account, ending its sessions and revoking its tokens."""
+    from governance import accounts
+
+    _configure_logging()
+
+    async def go() -> Any:
+        await _prepare_database()
+        return await accounts.disable_account(_cli_actor(), username)
+
+    _run(go)
+    click.echo(f"Disabled {username}.")
+
+
+@users.command("set-password")
+@click.argument("username")
+def users_set_password(username: str) -> None:
+    """Set a new password (read from standard input) and end the account's sessions."""
+    from governance import accounts
+
+    password = _read_password()
+
+    async def go() -> None:
+        await _prepare_database()
+        await accounts.set_password(_cli_actor(), username, password)
+
+    _run(go)
+    click.echo(f"Password set for {username}.")
+
+
+@main.group()
+def tokens() -> None:
+    """Manage API tokens."""
+
+
+@tokens.command("create")
+@click.option("--user", "username", required=True, help="The account the token acts for.")
+@click.option("--scope", "scopes", multiple=True, required=True, help="readiness:read, runs:write, api:read or api:write; repeatable.")
+@click.option("--days", default=90, show_default=True, type=int, help="Days until the token expires (1 to 366).")
+@click.option("--label", default="", help="A note on what uses the token, for example the pipeline's name.")
+def tokens_create(username: str, scopes: tuple[str, ...], days: int, label: str) -> None:
+    """Create a token and print it once; only its hash is stored."""
+    from governance import accounts
+
+    _configure_logging()
+
+    async def go() -> Any:
+        await _prepare_database()
+        return await accounts.create_token(_cli_actor(), username=username, scopes=list(scopes), days=days, label=label)
+
+    text, view = _run(go)
+    click.echo(text)
+    click.echo(
+        f"Token {view.token_id} for {view.username}, scopes {' '.join(scope.value for scope in view.scopes)}, "
+        f"expires {view.expires_at:%Y-%m-%d}. Store it now: it cannot be shown again.",
+        err=True,
+    )
+
+
+@tokens.command("list")
+def tokens_list() -> None:
+    """List tokens (never their secrets)."""
+    from governance import accounts
+
+    async def go() -> Any:
+        await _prepare_database()
+        return await accounts.list_tokens()
+
+    for view in _run(go):
+        status = "revoked" if view.revoked_at else "active"
+        scopes = " ".join(scope.value for scope in view.scopes)
+        click.echo(f"{view.token_id}  {view.username:<20} {status:<8} expires {view.expires_at:%Y-%m-%d}  {scopes}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id")
+def tokens_revoke(token_id: str) -> None:
+    """Revoke a token by its id (the part after 'agt_', before the next underscore)."""
+    from governance import accounts
+
+    _configure_logging()
+
+    async def go() -> Any:
+        await _prepare_database()
+        return await accounts.revoke_token(_cli_actor(), token_id)
+
+    _run(go)
+    click.echo(f"Revoked token {token_id}.")
+
+
+@main.group()
+def departments() -> None:
+    """Manage departments."""
+
+
+@departments.command("add")
+@click.argument("name")
+def departments_add(name: str) -> None:
+    """Add a department."""
+    from governance import accounts
+
+    async def go() -> None:
+        await _prepare_database()
+        await accounts.ensure_department(_cli_actor(), name)
+
+    _run(go)
+    click.echo(f"Department {name!r} is on the list.")
+
+
+@departments.command("list")
+def departments_list() -> None:
+    from governance import accounts
+
+    async def go() -> list[str]:
+        await _prepare_database()
+        return await accounts.list_departments()
+
+    for name in _run(go):
+        click.echo(name)
+
+
+@main.group()
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Walk the hash chain; exit 1 and name the first bad entry if any was altered, removed or reordered."""
+    from governance import audit as audit_log
+    from governance.database import check_database
+
+    async def go() -> Any:
+        await check_database()
+        return await audit_log.verify_chain()
+
+    report = _run(go)
+    if report.ok:
+        click.echo(f"Audit chain intact: {report.checked} entries verified. Head hash {report.head_hash}.")
+        return
+    click.echo(
+        f"Audit chain BROKEN at entry seq {report.bad_seq} (row id {report.bad_id}): {report.problem}. "
+        f"{report.checked} entries before it verified.",
+        err=True,
+    )
+    sys.exit(1)

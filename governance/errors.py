@@ -1,0 +1,91 @@
+"""Errors raised by the service layer, each mapped to one HTTP status.
+
+Service functions raise these; the app's exception handlers turn them into a JSON problem body for the
+API and an error page (or a re-rendered form) for the browser. Messages name the field and the fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one input field; ``field`` uses the API's field name."""
+
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+class DomainError(Exception):
+    """Base class: an expected failure with an HTTP status and a message safe to show."""
+
+    status_code = 400
+
+    def __init__(self, message: str, *, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra or {}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status_code": self.status_code, "detail": self.message, **self.extra}
+
+
+class InvalidInput(DomainError):
+    """One or more fields are invalid; nothing was stored."""
+
+    status_code = 422
+
+    def __init__(self, errors: list[FieldError], message: str | None = None) -> None:
+        self.errors = errors
+        summary = message or "; ".join(f"{error.field}: {error.message}" for error in errors)
+        super().__init__(summary, extra={"errors": [error.as_dict() for error in errors]})
+
+    @classmethod
+    def single(cls, field_name: str, message: str) -> InvalidInput:
+        return cls([FieldError(field_name, message)])
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+
+class Conflict(DomainError):
+    """The request clashes with the record's current state (a stale version, a disallowed move)."""
+
+    status_code = 409
+
+
+class StaleVersion(Conflict):
+    def __init__(self, what: str, expected: int, current: int) -> None:
+        super().__init__(
+            f"{what} was changed by someone else (you sent version {expected}, the current version "
+            f"is {current}); reload it, reapply your change and send version {current}",
+            extra={"current_version": current},
+        )
+
+
+class TooManyRequests(DomainError):
+    status_code = 429
+
+
+@dataclass
+class ErrorCollector:
+    """Gathers field errors during validation, then raises them together."""
+
+    errors: list[FieldError] = field(default_factory=list)
+
+    def add(self, field_name: str, message: str) -> None:
+        self.errors.append(FieldError(field_name, message))
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise InvalidInput(self.errors)

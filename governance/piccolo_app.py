@@ -1,0 +1,15 @@
+"""Piccolo app for the core tables."""
+
+import os
+
+from piccolo.conf.apps import AppConfig, table_finder
+
+CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
+
+APP_CONFIG = AppConfig(
+    app_name="governance",
+    migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "migrations"),
+    table_classes=table_finder(modules=["governance.tables"], exclude_imported=True),
+    migration_dependencies=[],
+    commands=[],
+)

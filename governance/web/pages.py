@@ -1,0 +1,352 @@
+"""Server-rendered pages for the core: sign-in, home, the register, a use case, the programme, audit.
+
+These controllers are hidden from the OpenAPI schema; the JSON API covers the same actions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.response import Redirect, Template
+
+from governance import accounts, audit, register
+from governance.auth import CurrentActor, PUBLIC, SESSION_COOKIE, allow, allow_everyone
+from governance.clock import LONDON
+from governance.errors import Conflict, InvalidInput, TooManyRequests
+from governance.packages import Contribution, UseCasePanel
+from governance.programme import business_case_summary
+from governance.roles import Role
+from governance.settings import get_settings
+from governance.stages import PIPELINE
+from governance.web.forms import FormState, lines_to_list, parse_int, read_form, safe_next
+from governance.web.templating import page
+
+logger = logging.getLogger(__name__)
+
+PURPOSE_ROWS_SPARE = 2
+
+
+def _contributions(request: Request) -> list[Contribution]:
+    return request.app.state.contributions
+
+
+def _session_cookie(value: str, max_age: int | None) -> Cookie:
+    settings = get_settings()
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=value,
+        httponly=True,
+        secure=not settings.development,
+        samesite="lax",
+        path="/",
+        max_age=max_age,
+    )
+
+
+class SessionPages(Controller):
+    include_in_schema = False
+
+    @get("/sign-in", opt=PUBLIC)
+    async def sign_in_form(self, next_path: Annotated[str, QueryParameter(name="next", required=False)] = "/") -> Template:
+        return page("sign_in.html", form=FormState(values={"next": safe_next(next_path)}))
+
+    @post("/sign-in", opt=PUBLIC)
+    async def sign_in(self, request: Request) -> Template | Redirect:
+        values = await read_form(request)
+        target = safe_next(values.get("next"))
+        username = values.get("username", "")
+        password = values.get("password", "")
+        remote = request.client.host if request.client else ""
+
+        if not username.strip() or not password:
+            errors = []
+            if not username.strip():
+                errors.append(InvalidInput.single("username", "Enter your username").errors[0])
+            if not password:
+                errors.append(InvalidInput.single("password", "Enter your password").errors[0])
+            state = FormState(values={"username": username, "next": target}, errors=errors)
+            return page("sign_in.html", form=state, status_code=422)
+
+        try:
+            session = await accounts.sign_in(username, password, remote)
+        except InvalidInput as error:
+            state = FormState.from_error({"username": username, "next": target}, error)
+            return page("sign_in.html", form=state, status_code=422)
+        except TooManyRequests as error:
+            state = FormState(values={"username": username, "next": target})
+            return page("sign_in.html", form=state, throttled=error.message, status_code=429)
+
+        max_age = get_settings().session_absolute_hours * 3600
+        return Redirect(path=target, status_code=303, cookies=[_session_cookie(session.cookie_value, max_age)])
+
+    @post("/sign-out", opt=allow_everyone())
+    async def sign_out(self, request: Request) -> Redirect:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie:
+            await accounts.sign_out(cookie)
+        return Redirect(path="/sign-in?signed_out=1", status_code=303, cookies=[_session_cookie("", 0)])
+
+
+class HomePages(Controller):
+    include_in_schema = False
+
+    @get("/", opt=allow_everyone())
+    async def home(self, request: Request, actor: CurrentActor) -> Template:
+        """The signed-in person's work queue, gathered from every package."""
+        items = []
+        for contribution in _contributions(request):
+            for provider in contribution.queues:
+                items.extend(await provider(actor))
+        items.sort(key=lambda item: (item.waiting_since is None, item.waiting_since or 0))
+        return page("home.html", queue=items, actor=actor)
+
+
+def _use_case_form_values(view: register.UseCaseView | None) -> dict[str, Any]:
+    if view is None:
+        return {"purposes": [], "systems": "", "data_categories": "", "bot_identifiers": ""}
+    return {
+        "title": view.title,
+        "department": view.department,
+        "business_owner": view.business_owner,
+        "description": view.description,
+        "systems": "\n".join(view.systems),
+        "data_categories": "\n".join(view.data_categories),
+        "purposes": view.purposes,
+        "rpa_platform": view.rpa_platform,
+        "bot_identifiers": "\n".join(view.bot_identifiers),
+        "version": view.version,
+    }
+
+
+def _use_case_from_form(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return (fields for the service, values to re-display) from the use-case form."""
+    purposes = []
+    index = 0
+    while f"purpose_{index}" in values:
+        text = values.get(f"purpose_{index}", "").strip()
+        regime = values.get(f"regime_{index}", "")
+        if text or regime:
+            purposes.append({"purpose": text, "regime": regime})
+        index += 1
+
+    data = {
+        "title": values.get("title", ""),
+        "department": values.get("department", ""),
+        "business_owner": values.get("business_owner", ""),
+        "description": values.get("description", ""),
+        "systems": lines_to_list(values.get("systems", "")),
+        "data_categories": lines_to_list(values.get("data_categories", "")),
+        "purposes": purposes,
+        "rpa_platform": values.get("rpa_platform", ""),
+        "bot_identifiers": lines_to_list(values.get("bot_identifiers", "")),
+    }
+    display = {**values, "purposes": purposes}
+    return data, display
+
+
+class UseCasePages(Controller):
+    path = "/use-cases"
+    include_in_schema = False
+
+    @get("/", opt=allow_everyone())
+    async def register_page(
+        self,
+        department: Annotated[str, QueryParameter(name="department", required=False)] = "",
+        stage: Annotated[str, QueryParameter(name="stage", required=False)] = "",
+        search: Annotated[str, QueryParameter(name="q", required=False)] = "",
+    ) -> Template:
+        filters = register.RegisterFilter(department=department, stage=stage, search=search.strip())
+        return page(
+            "use_cases/list.html",
+            use_cases=await register.list_use_cases(filters),
+            departments=await accounts.list_departments(),
+            stages=PIPELINE,
+            filters=filters,
+        )
+
+    async def _form_page(self, *, view: register.UseCaseView | None, state: FormState, status_code: int = 200) -> Template:
+        return page(
+            "use_cases/form.html",
+            use_case=view,
+            form=state,
+            departments=await accounts.list_departments(),
+            regimes=register.REGIMES,
+            platforms=register.PLATFORMS,
+            spare_rows=PURPOSE_ROWS_SPARE,
+            status_code=status_code,
+        )
+
+    @get("/new", opt=allow(*register.EDITOR_ROLES))
+    async def new_form(self) -> Template:
+        return await self._form_page(view=None, state=FormState(values=_use_case_form_values(None)))
+
+    @post("/new", opt=allow(*register.EDITOR_ROLES))
+    async def create(self, request: Request, actor: CurrentActor) -> Template | Redirect:
+        data, display = _use_case_from_form(await read_form(request))
+        try:
+            view = await register.create_use_case(actor, data)
+        except InvalidInput as error:
+            return await self._form_page(view=None, state=FormState.from_error(display, error), status_code=422)
+        return Redirect(path=f"/use-cases/{view.reference}?created=1", status_code=303)
+
+    @get("/{reference:str}", opt=allow_everyone())
+    async def detail(self, request: Request, reference: FromPath[str], actor: CurrentActor) -> Template:
+        view = await register.get_use_case(reference)
+        panels: list[UseCasePanel] = []
+        for contribution in _contributions(request):
+            for provider in contribution.panels:
+                panel = await provider(view.ref, actor)
+                if panel is not None:
+                    panels.append(panel)
+        panels.sort(key=lambda panel: panel.order)
+        return page(
+            "use_cases/detail.html",
+            use_case=view,
+            panels=panels,
+            regimes=register.REGIMES,
+            platforms=register.PLATFORMS,
+            can_move=actor.has_any(*register.MOVER_ROLES),
+            can_edit=actor.has_any(*register.EDITOR_ROLES),
+            created=request.query_params.get("created") == "1",
+            moved=request.query_params.get("moved"),
+        )
+
+    @get("/{reference:str}/edit", opt=allow(*register.EDITOR_ROLES))
+    async def edit_form(self, reference: FromPath[str]) -> Template:
+        view = await register.get_use_case(reference)
+        return await self._form_page(view=view, state=FormState(values=_use_case_form_values(view)))
+
+    @post("/{reference:str}/edit", opt=allow(*register.EDITOR_ROLES))
+    async def edit(self, request: Request, reference: FromPath[str], actor: CurrentActor) -> Template | Redirect:
+        view = await register.get_use_case(reference)
+        values = await read_form(request)
+        data, display = _use_case_from_form(values)
+        version = parse_int(values.get("version"))
+        try:
+            if version is None:
+                raise InvalidInput.single("version", "the form is missing its version; reload the page")
+            await register.update_use_case(actor, reference, version, data)
+        except InvalidInput as error:
+            return await self._form_page(view=view, state=FormState.from_error(display, error), status_code=422)
+        except Conflict as error:
+            state = FormState(values=display)
+            current = await register.get_use_case(reference)
+            state.values["version"] = current.version
+            template = await self._form_page(view=current, state=state, status_code=409)
+            template.context["conflict"] = error.message
+            return template
+        return Redirect(path=f"/use-cases/{view.reference}", status_code=303)
+
+    @post("/{reference:str}/move", opt=allow(*register.MOVER_ROLES))
+    async def move(self, request: Request, reference: FromPath[str], actor: CurrentActor) -> Template | Redirect:
+        values = await read_form(request)
+        try:
+            view = await register.move_use_case(
+                actor,
+                reference,
+                values.get("to", ""),
+                expected_version=parse_int(values.get("version")),
+                reason=values.get("reason", ""),
+            )
+        except Conflict as error:
+            current = await register.get_use_case(reference)
+            return page(
+                "use_cases/move_refused.html",
+                use_case=current,
+                message=error.message,
+                blockers=error.extra.get("blockers", []),
+                allowed=error.extra.get("allowed_moves", []),
+                status_code=409,
+            )
+        return Redirect(path=f"/use-cases/{view.reference}?moved={view.stage.value}", status_code=303)
+
+    @get("/{reference:str}/history", opt=allow_everyone())
+    async def history(self, reference: FromPath[str]) -> Template:
+        view = await register.get_use_case(reference)
+        entries = await audit.history_for_use_case(view.reference)
+        for entry in entries:
+            entry["changes"] = audit.changed_fields(entry["before"], entry["after"])
+        return page("use_cases/history.html", use_case=view, entries=entries)
+
+
+class ProgrammePages(Controller):
+    include_in_schema = False
+
+    @get("/programme", opt=allow_everyone())
+    async def programme(self) -> Template:
+        summary = await business_case_summary()
+        years = sorted({line["financial_year"] for line in summary["lines"]})
+        table = {
+            kind: {line["financial_year"]: line for line in summary["lines"] if line["kind"] == kind}
+            for kind in ("capital", "revenue")
+        }
+        return page("programme.html", summary=summary, years=years, table=table)
+
+
+def _parse_day(value: str) -> dt.datetime | None:
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+    return dt.datetime.combine(day, dt.time(), tzinfo=LONDON)
+
+
+class AdminPages(Controller):
+    path = "/admin"
+    include_in_schema = False
+
+    @get("/audit", opt=allow(Role.ADMINISTRATOR))
+    async def audit_log(
+        self,
+        actor_name: Annotated[str, QueryParameter(name="actor", required=False)] = "",
+        action: Annotated[str, QueryParameter(name="action", required=False)] = "",
+        use_case: Annotated[str, QueryParameter(name="use_case", required=False)] = "",
+        since: Annotated[str, QueryParameter(name="since", required=False)] = "",
+        until: Annotated[str, QueryParameter(name="until", required=False)] = "",
+        before_seq: Annotated[int | None, QueryParameter(name="before_seq", required=False)] = None,
+    ) -> Template:
+        """The audit log, newest first, filterable, 50 entries a page."""
+        since_at = _parse_day(since) if since else None
+        until_at = _parse_day(until) if until else None
+        if until_at is not None:
+            until_at += dt.timedelta(days=1)
+        filters = audit.AuditFilter(
+            actor=actor_name.strip(),
+            action=action.strip(),
+            use_case_ref=use_case.strip().upper(),
+            since=since_at,
+            until=until_at,
+        )
+        entries = await audit.list_entries(filters, limit=50, before_seq=before_seq)
+        for entry in entries:
+            entry["changes"] = audit.changed_fields(entry["before"], entry["after"])
+        date_errors = []
+        if since and since_at is None:
+            date_errors.append(("since", "Enter the 'from' date as YYYY-MM-DD"))
+        if until and until_at is None:
+            date_errors.append(("until", "Enter the 'to' date as YYYY-MM-DD"))
+        return page(
+            "admin/audit.html",
+            entries=entries,
+            filters={"actor": actor_name, "action": action, "use_case": use_case, "since": since, "until": until},
+            next_before=entries[-1]["seq"] if len(entries) == 50 else None,
+            date_errors=date_errors,
+        )
+
+    @get("/accounts", opt=allow(Role.ADMINISTRATOR))
+    async def account_list(self) -> Template:
+        return page(
+            "admin/accounts.html",
+            accounts=await accounts.list_accounts(),
+            tokens=await accounts.list_tokens(),
+        )
+
+
+ROUTES = [SessionPages, HomePages, UseCasePages, ProgrammePages, AdminPages]
+
+

@@ -1,0 +1,112 @@
+"""Shared fixtures and helpers: people with roles, API tokens, signed-in browsers and use cases."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from governance import accounts, register
+from governance.audit import SYSTEM, Actor
+from governance.roles import Role
+
+DEFAULT_PASSWORD = "correct horse battery staple"
+DEFAULT_DEPARTMENT = "Force Contact Centre"
+_usernames = itertools.count(1)
+
+MakePerson = Callable[..., Awaitable[Actor]]
+
+
+@pytest.fixture
+async def department(db: str) -> str:
+    await accounts.ensure_department(SYSTEM, DEFAULT_DEPARTMENT)
+    return DEFAULT_DEPARTMENT
+
+
+@pytest.fixture
+def make_person(db: str) -> MakePerson:
+    """Return a factory: ``await make_person(Role.X, ...)`` creates an account and returns its actor."""
+
+    async def make(
+        *roles: Role | str,
+        username: str | None = None,
+        department: str | None = None,
+        password: str | None = DEFAULT_PASSWORD,
+    ) -> Actor:
+        name = username or f"person{next(_usernames)}"
+        if department is not None:
+            await accounts.ensure_department(SYSTEM, department)
+        await accounts.create_account(
+            SYSTEM,
+            username=name,
+            display_name=name.title(),
+            roles=[str(role) for role in roles],
+            password=password,
+            department=department,
+        )
+        return await accounts.actor_for_username(name)
+
+    return make
+
+
+async def token_headers(username: str, *scopes: str) -> dict[str, str]:
+    """Create an API token for ``username`` and return the Authorization header for it."""
+    text, _ = await accounts.create_token(SYSTEM, username=username, scopes=list(scopes or ("api:write",)))
+    return {"Authorization": f"Bearer {text}"}
+
+
+@pytest.fixture
+def api_headers(make_person: MakePerson) -> Callable[..., Awaitable[dict[str, str]]]:
+    """Return a factory: headers for a new person holding ``roles`` with an ``api:write`` token."""
+
+    async def make(*roles: Role, scopes: tuple[str, ...] = ("api:write",), department: str | None = None) -> dict[str, str]:
+        actor = await make_person(*roles, department=department)
+        return await token_headers(actor.username, *scopes)
+
+    return make
+
+
+def csrf_token(client: Any) -> str:
+    """Return the CSRF token the browser holds (Litestar keeps it in the ``ag_csrf`` cookie)."""
+    return client.cookies.get("ag_csrf", "")
+
+
+async def post_form(client: Any, url: str, data: dict[str, Any] | list[tuple[str, Any]]) -> Any:
+    """Submit a form as a browser would: fetch a page first so the CSRF cookie exists."""
+    if not csrf_token(client):
+        await client.get("/sign-in")
+    fields = list(data.items()) if isinstance(data, dict) else list(data)
+    fields.append(("_csrf_token", csrf_token(client)))
+    return await client.post(url, data=fields, follow_redirects=False)
+
+
+async def sign_in(client: Any, username: str, password: str = DEFAULT_PASSWORD) -> Any:
+    response = await post_form(client, "/sign-in", {"username": username, "password": password, "next": "/"})
+    assert response.status_code == 303, response.text
+    return response
+
+
+async def make_use_case(actor: Actor, **fields: Any) -> register.UseCaseView:
+    """Create a use case with sensible defaults, overridden by ``fields``."""
+    data: dict[str, Any] = {
+        "title": "Online crime reports into crime records",
+        "department": DEFAULT_DEPARTMENT,
+        "business_owner": "Dan Okafor",
+        "description": "Creates crime records from online reports.",
+        "systems": ["Niche RMS"],
+        "data_categories": ["Criminal offence data"],
+        "purposes": [{"purpose": "Recording crime", "regime": "dpa_2018_part_3"}],
+        "rpa_platform": "uipath",
+        "bot_identifiers": [],
+    }
+    data.update(fields)
+    await accounts.ensure_department(SYSTEM, data["department"])
+    return await register.create_use_case(actor, data)
+
+
+@pytest.fixture
+async def central(make_person: MakePerson) -> Actor:
+    """A member of the central automation team."""
+    return await make_person(Role.CENTRAL_TEAM, username="central")
