@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from benefits.tables import Baseline
 from governance import audit, golive, register
 from governance.audit import Actor
 from governance.canonical import content_hash
@@ -24,8 +25,6 @@ from governance.database import write_transaction
 from governance.errors import ErrorCollector, Forbidden, InvalidInput, NotFound, StaleVersion
 from governance.gate import CheckResult, RegisteredCheck, UseCaseRef
 from governance.roles import Role
-
-from benefits.tables import Baseline
 
 logger = logging.getLogger(__name__)
 

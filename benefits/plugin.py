@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from governance.packages import Contribution, DemoContext
-
 from benefits import baselines, web
+from governance.packages import Contribution, DemoContext
 
 DEMO_FILE = Path(__file__).parent / "demo.toml"
 

@@ -10,6 +10,7 @@ from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, JSONBody
 from litestar.response import Redirect, Template
 
+from benefits import baselines
 from governance import register
 from governance.audit import Actor
 from governance.auth import CurrentActor, allow, allow_everyone
@@ -18,8 +19,6 @@ from governance.gate import UseCaseRef
 from governance.packages import UseCasePanel
 from governance.web.forms import FormState, parse_int, read_form
 from governance.web.templating import page
-
-from benefits import baselines
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +39,7 @@ class BaselineApi(Controller):
 
     @get("/{reference:str}/baseline", opt=allow_everyone())
     async def get_baseline(self, reference: FromPath[str]) -> dict[str, Any]:
-        """The use case's benefits baseline; 404 when none is recorded."""
+        """Return the use case's benefits baseline, or 404 when none is recorded."""
         return (await baselines.baseline_for(reference)).as_api()
 
     @put("/{reference:str}/baseline", opt=allow(*baselines.RECORDER_ROLES))

@@ -367,8 +367,8 @@ def _register_checks() -> None:
 def gate_sweep() -> None:
     """Re-check every live and ready-for-live use case and expire overdue emergency go-lives.
 
-    Run it daily (for example from cron); it flags use cases whose readiness lapsed, such as a
-    review date that passed, and clears flags of use cases that are ready again.
+    Run it daily, for example from cron. It flags use cases whose readiness lapsed (such as a
+    review date that passed) and clears the flags of use cases that are ready again.
     """
     from governance import golive
 

@@ -127,7 +127,7 @@ async def load_demo(contributions: list[Contribution]) -> dict[str, str]:
                 await _set_stage(view.reference, stage, item.get("held_from"))
 
         # Use cases were placed at their stages directly, so the lapse watch would flag the live
-        # one at every step of loading; the gate looks at them once everything is loaded.
+        # one at every step of loading. The gate checks them once, after everything is loaded.
         with golive.lapse_watch_paused():
             for contribution in contributions:
                 if contribution.demo_loader is None:

@@ -2,8 +2,8 @@
 
 ``authorise_move`` runs inside the move's write transaction. Because write transactions are
 serialised, nothing the checks read can change between the evaluation and the commit. A granted
-move writes a go-live decision (append-only, hashed) with every check's evidence; a refused move
-rolls back and ``record_refusal`` then writes the refusal in a transaction of its own.
+move writes a go-live decision (append-only, hashed) with every check's evidence. A refused move
+rolls back, and ``record_refusal`` then writes the refusal in a transaction of its own.
 
 The lapse watch re-evaluates a live (or ready for live) use case whenever something its readiness
 depends on changes, and in the daily ``sweep``. A use case that stops being ready gets an open
@@ -831,7 +831,8 @@ async def suspend(
 async def record_imported_go_live(actor: Actor, reference: str) -> DecisionView | None:
     """Record a go-live decision for a use case imported at the live stage without one.
 
-    The decision says what the gate found at import; a use case that is not ready gets a lapse.
+    The decision records what the gate found at import, and a use case that is not ready gets a
+    lapse.
     Returns None when the use case is not live or already has a granted decision.
     """
     async with write_transaction():

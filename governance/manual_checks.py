@@ -18,7 +18,14 @@ from governance import audit, golive, register
 from governance.audit import Actor
 from governance.clock import format_date, utcnow
 from governance.database import write_transaction
-from governance.errors import Conflict, ErrorCollector, Forbidden, InvalidInput, NotFound, StaleVersion
+from governance.errors import (
+    Conflict,
+    ErrorCollector,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    StaleVersion,
+)
 from governance.gate import CheckResult, UseCaseRef
 from governance.roles import Role
 from governance.tables import Account, ManualCheck, ManualCheckSignOff
@@ -193,12 +200,12 @@ def evaluate_definition(
         )
 
     revoked = [item for item in sign_offs if item.key == definition.key and item.revoked]
-    detail = f"No {definition.signing_role.label} has signed {definition.title.lower()}."
+    detail = f"Not signed yet; a holder of the {definition.signing_role.label} role signs it."
     if revoked:
         last = max(revoked, key=lambda item: item.revoked_at or item.signed_at)
         detail = (
             f"The sign-off by {last.signer_name} was revoked: {last.revocation_reason}. "
-            f"A {definition.signing_role.label} must sign again."
+            f"A holder of the {definition.signing_role.label} role must sign again."
         )
     return CheckResult(
         name=definition.check_name,
@@ -288,7 +295,7 @@ async def get_sign_off(sign_off_id: int) -> SignOffView:
 
 
 async def run_check(use_case: UseCaseRef, now: dt.datetime) -> list[CheckResult]:
-    """The gate check: one result per active definition, or one pass when none is configured."""
+    """Run the gate check: one result per active definition, or one pass when none is configured."""
     definitions = await list_definitions(active_only=True)
     if not definitions:
         return [

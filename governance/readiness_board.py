@@ -71,13 +71,13 @@ def arrange(rows: list[BoardRow], filters: BoardFilter) -> Board:
         for check in row.status.readiness.blockers:
             options.setdefault(check.name, check.title)
 
-    kept = [row for row in rows if matches(row, filters)]
+    matching = [row for row in rows if matches(row, filters)]
     grouped = [
-        (stage, [row for row in kept if row.use_case.stage is stage])
+        (stage, [row for row in matching if row.use_case.stage is stage])
         for stage in PIPELINE
     ]
     return Board(
-        attention=[row for row in kept if row.needs_attention],
+        attention=[row for row in matching if row.needs_attention],
         by_stage=[(stage, items) for stage, items in grouped if items],
         blocker_options=sorted(options.items(), key=lambda item: item[1].lower()),
     )

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from governance import audit, golive
+from governance import audit, golive, register
 from governance.demo import load_demo
 from governance.packages import load_contributions
 from governance.settings import get_settings
@@ -39,7 +39,7 @@ async def test_use_case_without_baseline_blocked_by_it(demo):
 
 
 async def test_go_live_decision_after_approvals(demo):
-    view_id = (await golive.register.get_use_case("UC-001")).id
+    view_id = (await register.get_use_case("UC-001")).id
     decision = await golive.latest_granted(view_id, Stage.LIVE)
     earlier = [
         entry["occurred_at"]
@@ -51,7 +51,7 @@ async def test_go_live_decision_after_approvals(demo):
 
 
 async def test_went_live_at_set(demo):
-    view = await golive.register.get_use_case("UC-001")
+    view = await register.get_use_case("UC-001")
     decision = await golive.latest_granted(view.id, Stage.LIVE)
     assert view.went_live_at == decision.decided_at
 

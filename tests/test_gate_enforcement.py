@@ -11,10 +11,15 @@ from governance.errors import Conflict, Forbidden
 from governance.roles import Role
 from governance.stages import Stage
 from governance.tables import GoLiveDecision
-from tests.gate_support import DPIA_CHECK, approve_dpia, audit_actions, place_at
-from tests.gate_support import browser_sign_in as sign_in
-from tests.gate_support import submit_form as post_form
-from tests.support import make_use_case
+from tests.gate_support import (
+    DPIA_CHECK,
+    approve_dpia,
+    audit_actions,
+    browser_sign_in,
+    place_at,
+    submit_form,
+)
+from tests.support import make_use_case, token_headers
 
 BASELINE = {
     "volume_per_month": 100,
@@ -277,8 +282,8 @@ async def test_page_move_refused_shows_blockers(client, web_checks, make_person)
     central = await make_person(Role.CENTRAL_TEAM)
     view = await ready_for_live(central)
     web_checks.stub.passed = False
-    await sign_in(client, central.username)
-    response = await post_form(client, f"/use-cases/{view.reference}/move", {"to": "live", "version": view.version})
+    await browser_sign_in(client, central.username)
+    response = await submit_form(client, f"/use-cases/{view.reference}/move", {"to": "live", "version": view.version})
     assert response.status_code == 409
     assert "stub assessment is not approved" in response.text
 
@@ -287,22 +292,20 @@ async def test_page_move_refused_changes_nothing(client, web_checks, make_person
     central = await make_person(Role.CENTRAL_TEAM)
     view = await ready_for_live(central)
     web_checks.stub.passed = False
-    await sign_in(client, central.username)
-    await post_form(client, f"/use-cases/{view.reference}/move", {"to": "live", "version": view.version})
+    await browser_sign_in(client, central.username)
+    await submit_form(client, f"/use-cases/{view.reference}/move", {"to": "live", "version": view.version})
     assert (await register.get_use_case(view.reference)).stage is Stage.READY_FOR_LIVE
 
 
 async def test_page_move_with_passing_checks(client, web_checks, make_person):
     central = await make_person(Role.CENTRAL_TEAM)
     view = await ready_for_live(central)
-    await sign_in(client, central.username)
-    response = await post_form(client, f"/use-cases/{view.reference}/move", {"to": "live", "version": view.version})
+    await browser_sign_in(client, central.username)
+    response = await submit_form(client, f"/use-cases/{view.reference}/move", {"to": "live", "version": view.version})
     assert response.status_code == 303
 
 
 async def test_api_move_refused_409_with_blockers(client, web_checks, make_person):
-    from tests.support import token_headers
-
     central = await make_person(Role.CENTRAL_TEAM)
     view = await ready_for_live(central)
     web_checks.stub.passed = False
@@ -313,8 +316,6 @@ async def test_api_move_refused_409_with_blockers(client, web_checks, make_perso
 
 
 async def test_api_move_by_administrator_refused(client, web_checks, make_person):
-    from tests.support import token_headers
-
     central = await make_person(Role.CENTRAL_TEAM)
     admin = await make_person(Role.ADMINISTRATOR, Role.CENTRAL_TEAM)
     view = await ready_for_live(central)
@@ -325,8 +326,6 @@ async def test_api_move_by_administrator_refused(client, web_checks, make_person
 
 
 async def test_api_suspend_then_reinstate(client, web_checks, make_person):
-    from tests.support import token_headers
-
     central = await make_person(Role.CENTRAL_TEAM)
     view = await ready_for_live(central)
     await register.move_use_case(central, view.reference, "live")

@@ -32,7 +32,7 @@ READINESS = allow_everyone(scope=Scope.READINESS_READ)
 
 
 class Suspension(msgspec.Struct, forbid_unknown_fields=True):
-    """Why a live use case is suspended. ``version``, when given, must be current."""
+    """The reason for suspending a live use case. ``version``, when given, must be current."""
 
     reason: str
     version: int | msgspec.UnsetType = msgspec.UNSET
@@ -101,7 +101,7 @@ class ReadinessApi(Controller):
 
     @get("/use-cases/{reference:str}/readiness", opt=READINESS)
     async def use_case_readiness(self, reference: FromPath[str]) -> dict[str, Any]:
-        """Whether the use case may go live: 200 with ``ready`` true or false, and every check."""
+        """Return whether the use case may go live: 200 with ``ready`` true or false, and every check."""
         return await golive.readiness_report(reference)
 
     @get("/bots/{platform:str}/{identifier:str}/readiness", opt=READINESS)
@@ -124,7 +124,7 @@ class ReadinessApi(Controller):
         department: Annotated[str, QueryParameter(name="department", required=False)] = "",
         blocker: Annotated[str, QueryParameter(name="blocker", required=False)] = "",
     ) -> list[dict[str, Any]]:
-        """The readiness board: every use case with its readiness, flagged ones first."""
+        """Return every use case with its readiness, flagged ones first (the readiness board)."""
         board = await readiness_board.build_board(readiness_board.BoardFilter(department, blocker))
         seen: set[int] = set()
         items = []
@@ -140,13 +140,13 @@ class ReadinessApi(Controller):
 
     @get("/use-cases/{reference:str}/go-live-decisions", opt=allow_everyone())
     async def decisions(self, reference: FromPath[str]) -> list[dict[str, Any]]:
-        """Every go-live decision on the use case, granted and refused, newest first."""
+        """Return every go-live decision on the use case, granted and refused, newest first."""
         view = await register.get_use_case(reference)
         return [decision.as_api() for decision in await golive.list_decisions(view.id)]
 
     @get("/go-live-decisions/{decision_id:int}", opt=allow_everyone())
     async def decision(self, decision_id: FromPath[int]) -> dict[str, Any]:
-        """One decision with a fresh verification of its hash and of the assessment versions."""
+        """Return one decision, verifying its hash and the assessment versions it relied on."""
         decision = await golive.get_decision(decision_id)
         body = decision.as_api()
         body["verification"] = (await golive.verify_decision(decision)).as_api()
@@ -228,7 +228,7 @@ class ManualCheckApi(Controller):
 
     @get("/use-cases/{reference:str}/manual-check-sign-offs", opt=allow_everyone())
     async def sign_offs(self, reference: FromPath[str]) -> list[dict[str, Any]]:
-        """Every sign-off on the use case's manual checks, revoked ones included."""
+        """Return every sign-off on the use case's manual checks, revoked ones included."""
         view = await register.get_use_case(reference)
         return [item.as_api() for item in await manual_checks.sign_offs_for(view.id)]
 

@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 from governance import accounts, golive, manual_checks, overrides, readiness_board, register
 from governance.auth import CurrentActor, allow, allow_everyone
 from governance.clock import LONDON, utcnow
-from governance.errors import Conflict, Forbidden, InvalidInput
+from governance.errors import Conflict, FieldError, Forbidden, InvalidInput
 from governance.roles import Role
 from governance.web.forms import FormState, parse_int, read_form
 from governance.web.gate_api import BOARD_ROLES
@@ -147,8 +147,9 @@ class UseCaseGatePages(Controller):
             expires_at = parse_expiry_day(values.get("expires_on", ""))
             created = await overrides.request_override(actor, reference, values.get("reason", ""), expires_at)
         except InvalidInput as error:
+            # The service validates expires_at, but the form's field is expires_on (the last day).
             errors = [
-                type(item)("expires_on", item.message) if item.field == "expires_at" else item
+                FieldError("expires_on", item.message) if item.field == "expires_at" else item
                 for item in error.errors
             ]
             return await self._override_page(view, FormState(values=values, errors=errors), status_code=422)
