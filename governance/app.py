@@ -20,10 +20,10 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from piccolo.engine.postgres import PostgresEngine
 
-from governance import gate
+from governance import gate_plugin
 from governance.auth import PUBLIC, AuthenticationMiddleware, authorise, current_actor
 from governance.database import check_database, describe_database_url, get_engine
-from governance.packages import Contribution, NavItem, load_contributions
+from governance.packages import Contribution, NavItem, load_contributions, register_gate_checks
 from governance.roles import ALL_ROLES, Role
 from governance.settings import STATIC_DIR, TEMPLATE_DIR, Settings, SettingsError, get_settings
 from governance.web import api, pages
@@ -87,10 +87,8 @@ def create_app(*, secret_key: str | None = None, debug: bool = False) -> Litesta
     settings = get_settings()
     key = secret_key or resolve_secret_key(settings, allow_generated=False)
 
-    contributions = load_contributions(settings.packages)
-    for contribution in contributions:
-        for check in contribution.gate_checks:
-            gate.register_check(check)
+    contributions = [*load_contributions(settings.packages), gate_plugin.contribute()]
+    register_gate_checks(contributions)
 
     nav_items = list(CORE_NAV)
     route_handlers: list = [*api.ROUTES, *pages.ROUTES]

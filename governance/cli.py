@@ -349,3 +349,69 @@ def audit_verify() -> None:
         err=True,
     )
     sys.exit(1)
+
+
+@main.group()
+def gate() -> None:
+    """The go-live gate."""
+
+
+def _register_checks() -> None:
+    from governance.packages import load_contributions, register_gate_checks
+    from governance.settings import get_settings
+
+    register_gate_checks(load_contributions(get_settings().packages))
+
+
+@gate.command("sweep")
+def gate_sweep() -> None:
+    """Re-check every live and ready-for-live use case and expire overdue emergency go-lives.
+
+    Run it daily, for example from cron. It flags use cases whose readiness lapsed (such as a
+    review date that passed) and clears the flags of use cases that are ready again.
+    """
+    from governance import golive
+
+    _configure_logging()
+    _register_checks()
+
+    async def go() -> Any:
+        await _prepare_database()
+        return await golive.sweep(actor=_cli_actor())
+
+    report = _run(go)
+    click.echo(
+        f"Checked {report.checked} use cases: {len(report.lapsed)} newly lapsed, "
+        f"{len(report.restored)} ready again, {len(report.still_lapsed)} still not ready, "
+        f"{len(report.expired_overrides)} emergency go-lives expired."
+    )
+    for reference in report.lapsed:
+        click.echo(f"  lapsed: {reference}")
+    for reference in report.restored:
+        click.echo(f"  ready again: {reference}")
+    if report.errors:
+        click.echo(f"Error: the sweep failed for {', '.join(report.errors)}; see the log.", err=True)
+        sys.exit(1)
+
+
+@gate.command("readiness")
+@click.argument("reference")
+def gate_readiness(reference: str) -> None:
+    """Print a use case's readiness; exit 0 when ready, 3 when not ready."""
+    from governance import golive
+
+    _register_checks()
+
+    async def go() -> Any:
+        await _prepare_database()
+        return await golive.readiness_report(reference)
+
+    report = _run(go)
+    click.echo(f"{report['reference']} ({report['stage']}): {'ready' if report['ready'] else 'NOT READY'}")
+    for check in report["checks"]:
+        mark = "pass" if check["passed"] else "FAIL"
+        click.echo(f"  {mark}  {check['name']}: {check['detail']}")
+    if report["emergency_override"]:
+        override = report["emergency_override"]
+        click.echo(f"  emergency go-live {override['id']} ({override['status']}) until {override['expires_at']}")
+    sys.exit(0 if report["ready"] else 3)

@@ -234,6 +234,27 @@ async def write_transaction() -> AsyncIterator[None]:
         yield
 
 
+@contextlib.asynccontextmanager
+async def savepoint() -> AsyncIterator[None]:
+    """Undo the block's writes if it raises, keeping the surrounding transaction usable.
+
+    On PostgreSQL a failed statement aborts the whole transaction; rolling back to a savepoint
+    recovers it, so a caller can log the error and carry on. Outside a transaction it does nothing.
+    """
+    current = get_engine().current_transaction.get()
+    if current is None:
+        yield
+        return
+
+    point = await current.savepoint()
+    try:
+        yield
+    except BaseException:
+        await point.rollback_to()
+        raise
+    await point.release()
+
+
 async def check_database(timeout_seconds: float = 3.0) -> None:
     """Run a trivial query; raise ``DatabaseUnavailable`` if it fails or times out.
 

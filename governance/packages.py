@@ -72,10 +72,21 @@ class Contribution:
     route_handlers: list[Any] = field(default_factory=list)
     gate_checks: list[RegisteredCheck] = field(default_factory=list)
     panels: list[PanelProvider] = field(default_factory=list)
+    # Warnings shown at the top of the use-case page, above its heading.
+    banners: list[PanelProvider] = field(default_factory=list)
     nav_items: list[NavItem] = field(default_factory=list)
     queues: list[QueueProvider] = field(default_factory=list)
     demo_file: str | None = None
     demo_loader: DemoLoader | None = None
+
+
+def register_gate_checks(contributions: list[Contribution]) -> None:
+    """Register every contribution's gate checks (the app factory and the CLI call this)."""
+    from governance import gate
+
+    for contribution in contributions:
+        for check in contribution.gate_checks:
+            gate.register_check(check)
 
 
 def load_contributions(names: tuple[str, ...]) -> list[Contribution]:

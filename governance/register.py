@@ -92,10 +92,11 @@ class UseCaseView:
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    went_live_at: dt.datetime | None = None
 
     @property
     def ref(self) -> UseCaseRef:
-        return UseCaseRef(self.id, self.reference, self.stage, self.department)
+        return UseCaseRef(self.id, self.reference, self.stage, self.department, self.went_live_at)
 
     @property
     def allowed_moves(self) -> list[Stage]:
@@ -285,6 +286,7 @@ async def _view_from_row(row: dict[str, Any]) -> UseCaseView:
         version=row["version"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        went_live_at=row["went_live_at"],
     )
 
 
@@ -536,6 +538,24 @@ async def update_use_case(
 
 
 async def move_use_case(
+    actor: Actor,
+    reference: str,
+    to: str,
+    *,
+    expected_version: int | None = None,
+    reason: str = "",
+) -> UseCaseView:
+    """Move a use case to another stage; a refused go-live is recorded after the move rolls back."""
+    try:
+        moved = await _move_use_case(actor, reference, to, expected_version=expected_version, reason=reason)
+    except golive.GoLiveRefused as refusal:
+        await golive.record_refusal(refusal)
+        raise
+    # Read again: the gate's hook set went_live_at after the move's own read.
+    return await get_use_case(moved.reference)
+
+
+async def _move_use_case(
     actor: Actor,
     reference: str,
     to: str,

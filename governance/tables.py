@@ -127,6 +127,8 @@ class UseCase(Table, tablename="use_case"):
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
     version = Integer(default=1)
+    # Time of the go-live decision that put the use case live; None while it is not live.
+    went_live_at = Timestamptz(null=True, default=None)
 
 
 class BotIdentity(Table, tablename="bot_identity"):
@@ -216,3 +218,101 @@ class SignOff(Table, tablename="sign_off"):
     signed_at = Timestamptz()
     summary = Text(default="")
     reasons = Text(default="")
+
+
+# The go-live gate ---------------------------------------------------------------------------------
+
+
+class EmergencyOverride(Table, tablename="emergency_override"):
+    """A request to let a use case go live although readiness checks fail.
+
+    It covers only the checks named in ``covered_checks`` (those failing when it was requested), and
+    only until ``expires_at``. It needs two approvals by different people, neither the requester: one
+    holding the Information Assurance role and one the Data Protection Officer role.
+    """
+
+    use_case = ForeignKey(UseCase, null=False, on_delete=OnDelete.restrict)
+    status = Varchar(length=20, index=True)
+    reason = Text()
+    covered_checks = Text(default="[]")
+    expires_at = Timestamptz()
+    requested_by = ForeignKey(Account, null=False, on_delete=OnDelete.restrict)
+    requested_at = Timestamptz()
+    ia_approved_by = ForeignKey(Account, null=True, default=None, on_delete=OnDelete.restrict)
+    ia_approved_at = Timestamptz(null=True, default=None)
+    dpo_approved_by = ForeignKey(Account, null=True, default=None, on_delete=OnDelete.restrict)
+    dpo_approved_at = Timestamptz(null=True, default=None)
+    used_at = Timestamptz(null=True, default=None)
+    closed_at = Timestamptz(null=True, default=None)
+    closed_by = Varchar(length=64, null=True, default=None)
+    close_reason = Text(null=True, default=None)
+    version = Integer(default=1)
+
+
+class GoLiveDecision(Table, tablename="go_live_decision"):
+    """One evaluation of the gate on a move into ready for live or live, granted or refused.
+
+    ``checks`` is the canonical JSON of every check result with its evidence (assessment version
+    numbers and content hashes); ``decision_hash`` is the SHA-256 of the whole record. Database
+    triggers reject UPDATE and DELETE.
+    """
+
+    use_case = ForeignKey(UseCase, null=False, on_delete=OnDelete.restrict)
+    use_case_ref = Varchar(length=20)
+    from_stage = Varchar(length=30)
+    target_stage = Varchar(length=30)
+    granted = Boolean()
+    ready = Boolean()
+    basis = Varchar(length=30)
+    checks = Text(default="[]")
+    emergency_override = ForeignKey(
+        EmergencyOverride, null=True, default=None, on_delete=OnDelete.restrict
+    )
+    decided_by = Varchar(length=64)
+    decided_by_roles = Varchar(length=255, default="")
+    decided_at = Timestamptz(index=True)
+    reason = Text(default="")
+    decision_hash = Varchar(length=64)
+
+
+class ManualCheck(Table, tablename="manual_check"):
+    """A go-live check that a person signs, such as security sign-off; administrators define them."""
+
+    key = Varchar(length=40, unique=True)
+    title = Varchar(length=120)
+    description = Text(default="")
+    signing_role = Varchar(length=40)
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    version = Integer(default=1)
+
+
+class ManualCheckSignOff(Table, tablename="manual_check_sign_off"):
+    """A signature on a manual check for one use case; revoking it keeps the row and adds a reason."""
+
+    manual_check = ForeignKey(ManualCheck, null=False, on_delete=OnDelete.restrict)
+    use_case = ForeignKey(UseCase, null=False, on_delete=OnDelete.restrict)
+    account = ForeignKey(Account, null=False, on_delete=OnDelete.restrict)
+    signer_name = Varchar(length=120)
+    signer_role = Varchar(length=40)
+    signed_at = Timestamptz()
+    note = Text(default="")
+    revoked_at = Timestamptz(null=True, default=None)
+    revoked_by = ForeignKey(Account, null=True, default=None, on_delete=OnDelete.restrict)
+    revocation_reason = Text(null=True, default=None)
+
+
+class ReadinessLapse(Table, tablename="readiness_lapse"):
+    """A period during which a live (or ready for live) use case stopped being ready.
+
+    At most one lapse per use case is open (``cleared_at`` null); the service keeps it that way.
+    """
+
+    use_case = ForeignKey(UseCase, null=False, on_delete=OnDelete.restrict)
+    lapsed_at = Timestamptz(index=True)
+    reason = Text()
+    blockers = Text(default="[]")
+    cleared_at = Timestamptz(null=True, default=None)
+    cleared_by = Varchar(length=64, null=True, default=None)
+    cleared_reason = Text(null=True, default=None)

@@ -133,4 +133,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-pytest_plugins = ["tests.support"]
+pytest_plugins = ["tests.support", "tests.gate_support"]

@@ -14,7 +14,7 @@ from litestar.datastructures import Cookie
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Redirect, Template
 
-from governance import accounts, audit, register
+from governance import accounts, audit, golive, register
 from governance.auth import CurrentActor, PUBLIC, SESSION_COOKIE, allow, allow_everyone
 from governance.clock import LONDON
 from governance.errors import Conflict, InvalidInput, TooManyRequests
@@ -164,6 +164,7 @@ class UseCasePages(Controller):
         return page(
             "use_cases/list.html",
             use_cases=await register.list_use_cases(filters),
+            flags=await golive.flags_by_use_case(),
             departments=await accounts.list_departments(),
             stages=PIPELINE,
             filters=filters,
@@ -204,10 +205,18 @@ class UseCasePages(Controller):
                 if panel is not None:
                     panels.append(panel)
         panels.sort(key=lambda panel: panel.order)
+        banners: list[UseCasePanel] = []
+        for contribution in _contributions(request):
+            for provider in contribution.banners:
+                banner = await provider(view.ref, actor)
+                if banner is not None:
+                    banners.append(banner)
+        banners.sort(key=lambda banner: banner.order)
         return page(
             "use_cases/detail.html",
             use_case=view,
             panels=panels,
+            banners=banners,
             regimes=register.REGIMES,
             platforms=register.PLATFORMS,
             can_move=actor.has_any(*register.MOVER_ROLES),

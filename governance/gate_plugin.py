@@ -1,0 +1,154 @@
+"""What the go-live gate adds to the app: routes, the readiness panel and banner, links and queues.
+
+The app factory adds this contribution after the domain packages'. The gate's own checks are not
+listed here: ``gate.evaluate`` always runs them.
+"""
+
+from __future__ import annotations
+
+from governance import golive, manual_checks, overrides, register
+from governance.audit import Actor
+from governance.clock import utcnow
+from governance.errors import DomainError
+from governance.gate import UseCaseRef
+from governance.packages import Contribution, NavItem, QueueItem, UseCasePanel
+from governance.roles import Role
+from governance.stages import Stage
+from governance.web import gate_api, gate_pages
+
+# Stages at which the signers of manual checks are asked for their sign-off.
+SIGN_OFF_STAGES = frozenset({Stage.TEST, Stage.READY_FOR_LIVE})
+
+
+async def readiness_panel(use_case: UseCaseRef, actor: Actor) -> UseCasePanel:
+    view = await register.get_use_case(use_case.reference)
+    now = utcnow()
+    status = await golive.status_for(view, now)
+    definitions = {item.check_name: item for item in await manual_checks.list_definitions(active_only=True)}
+    sign_offs = [item for item in await manual_checks.sign_offs_for(view.id) if not item.revoked]
+    decisions = await golive.list_decisions(view.id)
+    granted = [decision for decision in decisions if decision.granted]
+    return UseCasePanel(
+        title="Go-live readiness",
+        template="gate/panel.html",
+        context={
+            "status": status,
+            "definitions": definitions,
+            "sign_offs": sign_offs,
+            "last_decision": granted[0] if granted else None,
+            "decision_count": len(decisions),
+            "can_request_override": actor.has_any(Role.CENTRAL_TEAM)
+            and view.stage in overrides.REQUESTABLE_STAGES
+            and not status.readiness.ready
+            and status.override is None,
+            "can_suspend": actor.has_any(*golive.SUSPENDER_ROLES) and view.stage is Stage.LIVE,
+            "actor_roles": actor.roles,
+            "now": now,
+        },
+        order=10,
+    )
+
+
+async def readiness_banner(use_case: UseCaseRef, actor: Actor) -> UseCasePanel | None:
+    now = utcnow()
+    override = await overrides.open_override(use_case.id, now)
+    lapse = await golive.open_lapse(use_case.id)
+    if override is None and lapse is None:
+        return None
+    return UseCasePanel(
+        title="Go-live warnings",
+        template="gate/banner.html",
+        context={"override": override, "lapse": lapse, "now": now},
+        order=0,
+    )
+
+
+async def approval_queue(actor: Actor) -> list[QueueItem]:
+    """Emergency go-lives waiting on this IA or DPO holder's approval."""
+    if not actor.has_any(*overrides.APPROVER_ROLES):
+        return []
+    now = utcnow()
+    items = []
+    for view in await overrides.list_overrides():
+        for role in overrides.APPROVER_ROLES:
+            try:
+                overrides.check_approval(view, actor, role, now)
+            except DomainError:  # any refusal means this item is not waiting on the actor
+                continue
+            items.append(
+                QueueItem(
+                    title=f"Approve emergency go-live of {view.use_case_ref} as {role.label}",
+                    href=f"/emergency-overrides/{view.id}",
+                    waiting_since=view.requested_at,
+                    detail=view.reason[:200],
+                )
+            )
+            break
+    return items
+
+
+async def lapse_queue(actor: Actor) -> list[QueueItem]:
+    """Lapsed use cases, for the central team to fix or suspend."""
+    if not actor.has_any(Role.CENTRAL_TEAM):
+        return []
+    lapses = await golive.open_lapses()
+    items = []
+    for view in await register.list_use_cases():
+        lapse = lapses.get(view.id)
+        if lapse is None:
+            continue
+        items.append(
+            QueueItem(
+                title=f"Readiness lapsed: {view.reference} {view.title}",
+                href=f"/use-cases/{view.reference}",
+                waiting_since=lapse.lapsed_at,
+                detail=lapse.reason[:200],
+            )
+        )
+    return items
+
+
+async def sign_off_queue(actor: Actor) -> list[QueueItem]:
+    """Manual checks this person's roles may sign on use cases at test or ready for live."""
+    definitions = [
+        item for item in await manual_checks.list_definitions(active_only=True) if item.signing_role in actor.roles
+    ]
+    if not definitions:
+        return []
+    items = []
+    for view in await register.list_use_cases():
+        if view.stage not in SIGN_OFF_STAGES:
+            continue
+        signed = {item.key for item in await manual_checks.sign_offs_for(view.id) if not item.revoked}
+        for definition in definitions:
+            if definition.key in signed:
+                continue
+            if definition.signing_role is Role.BUSINESS_OWNER and not actor.has_any(Role.CENTRAL_TEAM):
+                try:
+                    await register.ensure_can_edit(actor, view.department)
+                except DomainError:  # another department's use case
+                    continue
+            items.append(
+                QueueItem(
+                    title=f"Sign {definition.title.lower()} for {view.reference}",
+                    href=f"/use-cases/{view.reference}#go-live-readiness",
+                    waiting_since=view.updated_at,
+                    detail=view.title,
+                )
+            )
+    return items
+
+
+def contribute() -> Contribution:
+    board_roles = frozenset(gate_api.BOARD_ROLES)
+    return Contribution(
+        name="gate",
+        route_handlers=[*gate_api.ROUTES, *gate_pages.ROUTES],
+        panels=[readiness_panel],
+        banners=[readiness_banner],
+        nav_items=[
+            NavItem("Readiness", "/readiness", board_roles),
+            NavItem("Manual checks", "/admin/manual-checks", frozenset({Role.ADMINISTRATOR})),
+        ],
+        queues=[approval_queue, lapse_queue, sign_off_queue],
+    )

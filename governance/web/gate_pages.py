@@ -1,0 +1,324 @@
+"""Pages of the go-live gate: the readiness board, decisions, suspension, emergency go-lives and
+manual checks. Each handler parses the form, calls one service function and renders.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Annotated
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect, Template
+
+from governance import accounts, golive, manual_checks, overrides, readiness_board, register
+from governance.auth import CurrentActor, allow, allow_everyone
+from governance.clock import LONDON, utcnow
+from governance.errors import Conflict, FieldError, Forbidden, InvalidInput
+from governance.roles import Role
+from governance.web.forms import FormState, parse_int, read_form
+from governance.web.gate_api import BOARD_ROLES
+from governance.web.templating import page
+
+logger = logging.getLogger(__name__)
+
+
+def parse_expiry_day(value: str) -> dt.datetime:
+    """Return the end of the given day in UK time (the start of the next day), as UTC.
+
+    An override "until 11 December" therefore stays in force through 11 December.
+    """
+    try:
+        day = dt.date.fromisoformat((value or "").strip())
+    except ValueError:
+        raise InvalidInput.single("expires_on", "enter the last day of the override as YYYY-MM-DD") from None
+    next_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=LONDON)
+    return next_day.astimezone(dt.timezone.utc)
+
+
+class BoardPages(Controller):
+    include_in_schema = False
+
+    @get("/readiness", opt=allow(*BOARD_ROLES))
+    async def board(
+        self,
+        actor: CurrentActor,
+        department: Annotated[str, QueryParameter(name="department", required=False)] = "",
+        blocker: Annotated[str, QueryParameter(name="blocker", required=False)] = "",
+    ) -> Template:
+        filters = readiness_board.BoardFilter(department=department.strip(), blocker=blocker.strip())
+        return page(
+            "gate/board.html",
+            board=await readiness_board.build_board(filters),
+            filters=filters,
+            departments=await accounts.list_departments(),
+            can_suspend=actor.has_any(*golive.SUSPENDER_ROLES),
+        )
+
+    @get("/readiness.csv", opt=allow(*BOARD_ROLES))
+    async def board_csv(
+        self,
+        department: Annotated[str, QueryParameter(name="department", required=False)] = "",
+        blocker: Annotated[str, QueryParameter(name="blocker", required=False)] = "",
+    ) -> Response[str]:
+        filters = readiness_board.BoardFilter(department=department.strip(), blocker=blocker.strip())
+        stamp = utcnow().astimezone(LONDON).strftime("%Y-%m-%d")
+        return Response(
+            await readiness_board.board_csv(filters),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="readiness-{stamp}.csv"'},
+        )
+
+
+class UseCaseGatePages(Controller):
+    path = "/use-cases"
+    include_in_schema = False
+
+    @get("/{reference:str}/go-live-decisions", opt=allow_everyone())
+    async def decisions(self, reference: FromPath[str]) -> Template:
+        view = await register.get_use_case(reference)
+        decisions = await golive.list_decisions(view.id)
+        proofs = {decision.id: await golive.verify_decision(decision) for decision in decisions}
+        return page(
+            "gate/decisions.html",
+            use_case=view,
+            decisions=decisions,
+            proofs=proofs,
+            lapses=await golive.lapse_history(view.id),
+        )
+
+    @get("/{reference:str}/suspend", opt=allow(*golive.SUSPENDER_ROLES))
+    async def suspend_form(self, reference: FromPath[str]) -> Template:
+        view = await register.get_use_case(reference)
+        return page("gate/suspend.html", use_case=view, form=FormState(values={"version": view.version}))
+
+    @post("/{reference:str}/suspend", opt=allow(*golive.SUSPENDER_ROLES))
+    async def suspend(self, request: Request, reference: FromPath[str], actor: CurrentActor) -> Template | Redirect:
+        values = await read_form(request)
+        try:
+            view = await golive.suspend(
+                actor, reference, values.get("reason", ""), expected_version=parse_int(values.get("version"))
+            )
+        except InvalidInput as error:
+            current = await register.get_use_case(reference)
+            return page(
+                "gate/suspend.html", use_case=current, form=FormState.from_error(values, error), status_code=422
+            )
+        except Conflict as error:
+            current = await register.get_use_case(reference)
+            return page(
+                "use_cases/move_refused.html",
+                use_case=current,
+                message=error.message,
+                blockers=error.extra.get("blockers", []),
+                allowed=error.extra.get("allowed_moves", []),
+                status_code=409,
+            )
+        return Redirect(path=f"/use-cases/{view.reference}?moved={view.stage.value}", status_code=303)
+
+    @post("/{reference:str}/manual-checks/{key:str}/sign", opt=allow(*manual_checks.SIGNING_ROLES))
+    async def sign(self, request: Request, reference: FromPath[str], key: FromPath[str], actor: CurrentActor) -> Redirect:
+        values = await read_form(request)
+        view = await manual_checks.sign(actor, reference, key, values.get("note", ""))
+        return Redirect(path=f"/use-cases/{view.use_case_ref}?signed={key}#go-live-readiness", status_code=303)
+
+    @get("/{reference:str}/emergency-override", opt=allow(Role.CENTRAL_TEAM))
+    async def override_form(self, reference: FromPath[str]) -> Template:
+        view = await register.get_use_case(reference)
+        return await self._override_page(view, FormState())
+
+    async def _override_page(self, view: register.UseCaseView, form: FormState, status_code: int = 200) -> Template:
+        readiness = await golive.evaluate(view.reference)
+        return page(
+            "gate/override_form.html",
+            use_case=view,
+            readiness=readiness,
+            form=form,
+            max_days=overrides.MAX_OVERRIDE_DAYS,
+            status_code=status_code,
+        )
+
+    @post("/{reference:str}/emergency-override", opt=allow(Role.CENTRAL_TEAM))
+    async def request_override(self, request: Request, reference: FromPath[str], actor: CurrentActor) -> Template | Redirect:
+        values = await read_form(request)
+        view = await register.get_use_case(reference)
+        try:
+            expires_at = parse_expiry_day(values.get("expires_on", ""))
+            created = await overrides.request_override(actor, reference, values.get("reason", ""), expires_at)
+        except InvalidInput as error:
+            # The service validates expires_at, but the form's field is expires_on (the last day).
+            errors = [
+                FieldError("expires_on", item.message) if item.field == "expires_at" else item
+                for item in error.errors
+            ]
+            return await self._override_page(view, FormState(values=values, errors=errors), status_code=422)
+        return Redirect(path=f"/emergency-overrides/{created.id}?requested=1", status_code=303)
+
+
+class OverridePages(Controller):
+    path = "/emergency-overrides"
+    include_in_schema = False
+
+    @get("/", opt=allow(*BOARD_ROLES))
+    async def list_page(self) -> Template:
+        return page("gate/overrides.html", items=await overrides.list_overrides(), now=utcnow())
+
+    @get("/{override_id:int}", opt=allow(*BOARD_ROLES))
+    async def detail(self, request: Request, override_id: FromPath[int], actor: CurrentActor) -> Template:
+        return await self._detail(request, override_id, actor, FormState())
+
+    async def _detail(
+        self, request: Request, override_id: int, actor: CurrentActor, form: FormState, *, problem: str = "", status_code: int = 200
+    ) -> Template:
+        view = await overrides.get_override(override_id)
+        now = utcnow()
+        approvable = []
+        for role in overrides.APPROVER_ROLES:
+            try:
+                overrides.check_approval(view, actor, role, now)
+            except (Forbidden, Conflict, InvalidInput):
+                continue
+            approvable.append(role)
+        can_withdraw = view.is_open(now) and (
+            actor.has_any(Role.CENTRAL_TEAM, *overrides.APPROVER_ROLES) or actor.account_id == view.requested_by_id
+        )
+        return page(
+            "gate/override_detail.html",
+            item=view,
+            now=now,
+            approvable=approvable,
+            can_withdraw=can_withdraw,
+            form=form,
+            problem=problem,
+            requested=request.query_params.get("requested") == "1",
+            status_code=status_code,
+        )
+
+    @post("/{override_id:int}/approve", opt=allow(*overrides.APPROVER_ROLES))
+    async def approve(self, request: Request, override_id: FromPath[int], actor: CurrentActor) -> Template | Redirect:
+        values = await read_form(request)
+        try:
+            await overrides.approve(actor, override_id, values.get("role", ""), values.get("note", ""))
+        except (Forbidden, Conflict) as error:
+            return await self._detail(
+                request, override_id, actor, FormState(values=values), problem=error.message, status_code=error.status_code
+            )
+        return Redirect(path=f"/emergency-overrides/{override_id}", status_code=303)
+
+    @post("/{override_id:int}/withdraw", opt=allow(Role.CENTRAL_TEAM, *overrides.APPROVER_ROLES))
+    async def withdraw(self, request: Request, override_id: FromPath[int], actor: CurrentActor) -> Template | Redirect:
+        values = await read_form(request)
+        try:
+            await overrides.withdraw(actor, override_id, values.get("reason", ""))
+        except InvalidInput as error:
+            return await self._detail(
+                request, override_id, actor, FormState.from_error(values, error), status_code=422
+            )
+        return Redirect(path=f"/emergency-overrides/{override_id}", status_code=303)
+
+
+class SignOffPages(Controller):
+    path = "/manual-check-sign-offs"
+    include_in_schema = False
+
+    @post("/{sign_off_id:int}/revoke", opt=allow(*manual_checks.SIGNING_ROLES))
+    async def revoke(self, request: Request, sign_off_id: FromPath[int], actor: CurrentActor) -> Redirect:
+        values = await read_form(request)
+        view = await manual_checks.revoke_sign_off(actor, sign_off_id, values.get("reason", ""))
+        return Redirect(path=f"/use-cases/{view.use_case_ref}#go-live-readiness", status_code=303)
+
+
+ROLE_OPTIONS = [(role.value, role.label) for role in manual_checks.SIGNING_ROLES]
+
+
+def _definition_values(view: manual_checks.ManualCheckView | None) -> dict[str, object]:
+    if view is None:
+        return {"active": "yes"}
+    return {
+        "key": view.key,
+        "title": view.title,
+        "description": view.description,
+        "signing_role": view.signing_role.value,
+        "active": "yes" if view.active else "",
+        "version": view.version,
+    }
+
+
+def _definition_from_form(values: dict[str, str]) -> dict[str, object]:
+    return {
+        "title": values.get("title", ""),
+        "description": values.get("description", ""),
+        "signing_role": values.get("signing_role", ""),
+        "active": values.get("active") == "yes",
+    }
+
+
+class ManualCheckPages(Controller):
+    path = "/admin/manual-checks"
+    include_in_schema = False
+
+    async def _list(self, form: FormState, status_code: int = 200) -> Template:
+        return page(
+            "gate/manual_checks.html",
+            definitions=await manual_checks.list_definitions(),
+            role_options=ROLE_OPTIONS,
+            form=form,
+            status_code=status_code,
+        )
+
+    @get("/", opt=allow(Role.ADMINISTRATOR))
+    async def list_page(self) -> Template:
+        return await self._list(FormState(values=_definition_values(None)))
+
+    @post("/", opt=allow(Role.ADMINISTRATOR))
+    async def create(self, request: Request, actor: CurrentActor) -> Template | Redirect:
+        values = await read_form(request)
+        data = {"key": values.get("key", ""), **_definition_from_form(values)}
+        try:
+            await manual_checks.create_definition(actor, data)
+        except InvalidInput as error:
+            return await self._list(FormState.from_error(values, error), status_code=422)
+        return Redirect(path="/admin/manual-checks?saved=1", status_code=303)
+
+    @get("/{key:str}", opt=allow(Role.ADMINISTRATOR))
+    async def edit_form(self, key: FromPath[str]) -> Template:
+        view = await manual_checks.get_definition(key)
+        return page(
+            "gate/manual_check_edit.html",
+            definition=view,
+            role_options=ROLE_OPTIONS,
+            form=FormState(values=_definition_values(view)),
+        )
+
+    @post("/{key:str}", opt=allow(Role.ADMINISTRATOR))
+    async def edit(self, request: Request, key: FromPath[str], actor: CurrentActor) -> Template | Redirect:
+        values = await read_form(request)
+        view = await manual_checks.get_definition(key)
+        version = parse_int(values.get("version"))
+        try:
+            if version is None:
+                raise InvalidInput.single("version", "the form is missing its version; reload the page")
+            await manual_checks.update_definition(actor, key, version, _definition_from_form(values))
+        except InvalidInput as error:
+            return page(
+                "gate/manual_check_edit.html",
+                definition=view,
+                role_options=ROLE_OPTIONS,
+                form=FormState.from_error(values, error),
+                status_code=422,
+            )
+        except Conflict as error:
+            current = await manual_checks.get_definition(key)
+            return page(
+                "gate/manual_check_edit.html",
+                definition=current,
+                role_options=ROLE_OPTIONS,
+                form=FormState(values={**values, "version": current.version}),
+                conflict=error.message,
+                status_code=409,
+            )
+        return Redirect(path="/admin/manual-checks?saved=1", status_code=303)
+
+
+ROUTES = [BoardPages, UseCaseGatePages, OverridePages, SignOffPages, ManualCheckPages]
