@@ -35,13 +35,15 @@ _LONG_WORD = 60
 def clean_text(value: Any) -> str:
     """Return ``value`` as text that Word accepts: controls become spaces, tabs become spaces.
 
-    Words longer than 60 characters (pasted URLs, hashes) get zero-width break opportunities so that
-    they wrap inside table cells instead of widening the page.
+    Word's manual line break (vertical tab) and page break (form feed) become line breaks, so text
+    pasted from Word keeps its lines. Words longer than 60 characters (pasted URLs, hashes) get
+    zero-width break opportunities so that they wrap inside table cells instead of widening the page.
     """
     if value is None:
         return ""
     text = unicodedata.normalize("NFC", str(value))
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    text = text.replace("\x0b", "\n").replace("\x0c", "\n")
     text = _FORBIDDEN.sub(" ", text)
     # Lone surrogates (from badly decoded input) cannot be encoded in XML either.
     text = text.encode("utf-8", "replace").decode("utf-8")
