@@ -341,20 +341,10 @@ class DpiaApi(Controller):
 
 
 async def export_response(reference: str, number: int) -> Response[bytes]:
-    """Build the Word export of one version as a download response (shared with the pages)."""
-    state = await service.overview(reference)
-    view = state.version(number)
-    matrix = await service.matrix_for(view.content)
-    ico = await service.get_ico_consultation(view.id)
-    body = export.build_document(
-        state.use_case, view, matrix, state.sign_offs.get(number, []), state.conditions_of(number), ico
-    )
-    logger.info("DPIA %s v%d exported to Word", state.use_case.reference, number)
-    return Response(
-        content=body,
-        media_type=DOCX_MEDIA_TYPE,
-        headers=attachment_headers(export.filename(state.use_case, view)),
-    )
+    """Return the Word export of one version as a download (the pages use it too)."""
+    name, body = await export.export_version(reference, number)
+    logger.info("DPIA %s v%d exported to Word", reference, number)
+    return Response(content=body, media_type=DOCX_MEDIA_TYPE, headers=attachment_headers(name))
 
 
 ROUTES = [DpiaApi]

@@ -15,7 +15,7 @@ from governance.clock import format_date, format_datetime, utcnow
 from governance.register import REGIMES, UseCaseView
 from governance.roles import Role
 
-from dpia import rules
+from dpia import rules, service
 from dpia.rules import ScoringMatrix
 from dpia.service import ICO_OUTCOMES, ConditionView, IcoView
 from dpia.workflow import (
@@ -293,3 +293,15 @@ def build_document(
 
 def filename(use_case: UseCaseView, view: VersionView) -> str:
     return f"{use_case.reference}-DPIA-v{view.number}.docx"
+
+
+async def export_version(reference: str, number: int) -> tuple[str, bytes]:
+    """Return (file name, .docx bytes) for version ``number`` of a use case's DPIA."""
+    state = await service.overview(reference)
+    view = state.version(number)
+    matrix = await service.matrix_for(view.content)
+    ico = await service.get_ico_consultation(view.id)
+    body = build_document(
+        state.use_case, view, matrix, state.sign_offs.get(number, []), state.conditions_of(number), ico
+    )
+    return filename(state.use_case, view), body

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from governance import assessments, register
 from governance.assessments import Change, VersionView
 from governance.audit import Actor
-from governance.clock import london_today
+from governance.clock import format_date, london_today
 from governance.errors import Forbidden
 from governance.packages import QueueItem
 from governance.roles import Role
@@ -130,7 +130,7 @@ async def queue_items(actor: Actor) -> list[QueueItem]:
                     title=f"Review DPIA version {view.number} of {view.use_case_ref}",
                     href=f"/use-cases/{view.use_case_ref}/dpia",
                     waiting_since=view.decided_at,
-                    detail=f"Review date {view.review_date.isoformat() if view.review_date else ''}",
+                    detail=f"Review due by {format_date(view.review_date)}",
                 )
             )
     return items

@@ -116,3 +116,118 @@ async def test_journey_screening_to_export(client, people, use_case):
 
     use_case_page = await owner.get(f"/use-cases/{reference}")
     assert "Data protection impact assessment" in use_case_page.text
+
+
+async def _started(client, reference: str) -> str:
+    await post_form(client, f"/use-cases/{reference}/dpia/start", {})
+    page = await client.get(f"/use-cases/{reference}/dpia/screening")
+    return _hidden_version(page.text)
+
+
+async def test_screening_unknown_regime_shows_summary(client, people, use_case):
+    await _as(client, "owner")
+    version = await _started(client, use_case.reference)
+    fields = _screening_form(complete_content())
+    fields["screening.regimes[0].regime"] = "gdpr_99"
+    response = await post_form(client, f"/use-cases/{use_case.reference}/dpia/screening", {**fields, "version": version})
+    assert response.status_code == 422
+    assert "There is a problem" in response.text
+    assert 'href="#screening-regimes-0-regime"' in response.text
+
+
+async def test_assessment_bad_likelihood_shows_summary(client, people, use_case):
+    await _as(client, "owner")
+    version = await _started(client, use_case.reference)
+    content = complete_content()
+    await post_form(client, f"/use-cases/{use_case.reference}/dpia/screening", {**_screening_form(content), "version": version})
+    page = await client.get(f"/use-cases/{use_case.reference}/dpia/assessment")
+    fields = _assessment_form(content)
+    fields["risks[0].likelihood"] = "certain"
+    response = await post_form(client, f"/use-cases/{use_case.reference}/dpia/assessment", {**fields, "version": _hidden_version(page.text)})
+    assert response.status_code == 422
+    assert 'href="#risks-0-likelihood"' in response.text
+    assert "Risk 1: likelihood" in response.text
+    assert "Wrong person linked to a crime" in response.text
+
+
+async def test_incomplete_submit_lists_missing_fields(client, people, use_case):
+    await _as(client, "owner")
+    version = await _started(client, use_case.reference)
+    content = complete_content()
+    await post_form(client, f"/use-cases/{use_case.reference}/dpia/screening", {**_screening_form(content), "version": version})
+    view = await assessments.latest_version(use_case.id, rules.KIND)
+    response = await post_form(client, f"/use-cases/{use_case.reference}/dpia/submit", {"number": "1", "version": str(view.version)})
+    assert response.status_code == 422
+    assert "cannot be submitted yet" in response.text
+    assert f"/use-cases/{use_case.reference}/dpia/assessment#processing-nature" in response.text
+
+
+async def test_dpo_advice_without_summary_shows_summary(client, people, use_case, make_person):
+    author = await make_person(Role.CENTRAL_TEAM)
+    ia = await make_person(Role.INFORMATION_ASSURANCE)
+    from tests.dpia.helpers import submitted
+
+    view = await submitted(author, use_case.reference)
+    view = await service.start_review(ia, use_case.reference, 1, view.version)
+    await _as(client, "adviser")
+    response = await post_form(
+        client, f"/use-cases/{use_case.reference}/dpia/versions/1/dpo-advice", {"version": str(view.version), "advises_approval": "yes", "summary": ""}
+    )
+    assert response.status_code == 422
+    assert 'href="#summary"' in response.text
+
+
+async def test_decision_by_author_is_refused(client, make_person, use_case):
+    from tests.dpia.helpers import advised
+
+    writer = await make_person(Role.CENTRAL_TEAM, Role.INFORMATION_ASSURANCE, username="writer")
+    ia = await make_person(Role.INFORMATION_ASSURANCE)
+    dpo = await make_person(Role.DATA_PROTECTION_OFFICER)
+    view = await advised(writer, ia, dpo, use_case.reference)
+    await _as(client, "writer")
+    page = await client.get(f"/use-cases/{use_case.reference}/dpia/versions/1")
+    assert "Record decision" not in page.text
+    response = await post_form(client, f"/use-cases/{use_case.reference}/dpia/versions/1/decision", {"version": str(view.version), "decision": "approve"})
+    assert response.status_code == 403
+    latest = await assessments.latest_version(use_case.id, rules.KIND)
+    assert latest.status == "dpo_advice_recorded"
+
+
+async def test_form_without_csrf_is_refused(client, people, use_case):
+    await _as(client, "owner")
+    response = await client.post(f"/use-cases/{use_case.reference}/dpia/start", data={}, follow_redirects=False)
+    assert response.status_code == 403
+    assert await assessments.latest_version(use_case.id, rules.KIND) is None
+
+
+async def test_other_department_cannot_open_form(client, make_person, use_case):
+    await make_person(Role.BUSINESS_OWNER, username="vetting.owner", department="Vetting Unit")
+    await _as(client, "vetting.owner")
+    response = await post_form(client, f"/use-cases/{use_case.reference}/dpia/start", {})
+    assert response.status_code == 403
+
+
+async def test_use_case_panel_shows_blocker(client, people, use_case):
+    await _as(client, "owner")
+    page = await client.get(f"/use-cases/{use_case.reference}")
+    assert "No DPIA has been started" in page.text
+
+
+async def test_queue_shows_dpo_work(client, people, use_case, make_person):
+    from tests.dpia.helpers import submitted
+
+    author = await make_person(Role.CENTRAL_TEAM)
+    ia = await make_person(Role.INFORMATION_ASSURANCE)
+    view = await submitted(author, use_case.reference)
+    await service.start_review(ia, use_case.reference, 1, view.version)
+    await _as(client, "adviser")
+    queue = await client.get("/dpia")
+    assert "Give DPO advice" in queue.text
+    home = await client.get("/")
+    assert f"DPIA version 1 of {use_case.reference}" in home.text
+
+
+async def test_queue_hidden_from_authors(client, people):
+    await _as(client, "owner")
+    response = await client.get("/dpia")
+    assert response.status_code == 403
