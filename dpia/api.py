@@ -157,7 +157,7 @@ class DpiaApi(Controller):
 
     @get("/readiness", opt=allow_everyone())
     async def readiness(self, reference: FromPath[str]) -> dict[str, Any]:
-        """Whether the DPIA allows go-live now, and if not, each thing that fails."""
+        """Report whether the DPIA allows go-live now, listing each check that fails."""
         state = await service.overview(reference)
         return {"ready": state.ready, "findings": [_finding_api(finding) for finding in state.findings]}
 
@@ -262,7 +262,7 @@ class DpiaApi(Controller):
         before: Annotated[int, QueryParameter(name="from", ge=1)],
         after: Annotated[int, QueryParameter(name="to", ge=1)],
     ) -> dict[str, Any]:
-        """What changed between two versions, field by field."""
+        """List what changed between two versions, field by field."""
         left, right, changes = await service.diff_versions(reference, before, after)
         return {
             "from": {"number": left.number, "content_hash": left.content_hash},

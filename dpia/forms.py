@@ -73,10 +73,10 @@ def screening_from_form(values: dict[str, str]) -> dict[str, Any]:
 
 
 def assessment_from_form(values: dict[str, str]) -> dict[str, Any]:
-    """Return the assessment sections; blank risk and measure rows are dropped.
+    """Return the assessment sections, without blank risk and measure rows.
 
-    Dropping a blank risk renumbers the risks after it, so measures are renumbered with them; a
-    measure whose risk was removed loses its reference and is flagged at submission.
+    Dropping a blank risk renumbers the risks after it, so the measures are renumbered with them.
+    A measure whose risk was removed loses its reference, which submission then reports.
     """
     content: dict[str, Any] = {}
     for name, fields in (
@@ -164,7 +164,7 @@ def field_label(path: str) -> str:
 
 
 def form_page_for(path: str) -> str:
-    """Return which form page ("screening" or "assessment") holds the field at ``path``."""
+    """Return which form page ("screening" or "assessment") contains the field at ``path``."""
     return "screening" if path.startswith("screening") or path == "matrix" else "assessment"
 
 

@@ -1,7 +1,7 @@
 """DPIA pages: screening and assessment forms, the review steps, conditions, ICO and the queue.
 
-Each handler reads the form, calls one service function and renders or redirects; a 422 from the
-service re-renders the form with an error summary, and 403 and 409 reach the error page.
+Each handler reads the form, calls one service function, then renders or redirects. A 422 from the
+service re-renders the form with an error summary. A 403 or 409 reaches the error page.
 """
 
 from __future__ import annotations
@@ -470,7 +470,7 @@ class DpiaQueuePage(Controller):
 
     @get("/", opt=allow(Role.INFORMATION_ASSURANCE, Role.DATA_PROTECTION_OFFICER))
     async def queue(self, actor: CurrentActor) -> Template:
-        """What waits on Information Assurance and the DPO, oldest first, and reviews coming due."""
+        """Show what waits on Information Assurance and the DPO, oldest first, and the reviews coming due."""
         return page(
             "dpia/queue.html",
             entries=await queues.reviewer_entries(actor),

@@ -1,6 +1,6 @@
 """Work queues: what waits on Information Assurance, the DPO and authors, oldest first.
 
-Each item says what changed since the last approved version, so a reviewer sees at once whether a
+Each item shows what changed since the last approved version, so a reviewer sees at once whether a
 resubmission touches the risks or only a typo.
 """
 
@@ -23,7 +23,7 @@ from dpia.workflow import APPROVED, status_label
 
 REVIEW_DUE_WINDOW_DAYS = 60
 
-# Which statuses wait on which role, and what that role must do next.
+# The statuses that wait on each role, with the next step that role takes.
 WAITING_ON: dict[Role, dict[str, str]] = {
     Role.INFORMATION_ASSURANCE: {"submitted": "Start the review", "dpo_advice_recorded": "Decide"},
     Role.DATA_PROTECTION_OFFICER: {"in_review": "Give DPO advice"},

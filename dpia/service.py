@@ -418,7 +418,8 @@ async def _latest_numbered(use_case: register.UseCaseView, number: int) -> Versi
     """Return version ``number`` if it is the latest; raise ``Conflict`` if a later one exists."""
     latest = await _latest(use_case)
     if latest.number != number:
-        await assessments.get_version(use_case.id, KIND, number)  # NotFound for a version never made
+        # A number that was never used is a 404, not a conflict.
+        await assessments.get_version(use_case.id, KIND, number)
         raise Conflict(
             f"DPIA version {number} is not the latest: version {latest.number} is on record, so act on that one",
             extra={"latest_version": latest.number},
@@ -495,9 +496,9 @@ async def submit(actor: Actor, reference: str, number: int, expected_version: in
         matrix = await matrix_for(view.content)
         errors = rules.validate_for_submission(view.content, matrix)
         if errors:
-            raise InvalidInput(errors, f"DPIA version {number} is not complete: " + "; ".join(
-                f"{error.field} {error.message}" for error in errors[:10]
-            ) + (f"; and {len(errors) - 10} more" if len(errors) > 10 else ""))
+            listed = "; ".join(f"{error.field} {error.message}" for error in errors[:10])
+            more = f"; and {len(errors) - 10} more" if len(errors) > 10 else ""
+            raise InvalidInput(errors, f"DPIA version {number} is not complete: {listed}{more}")
         return await assessments.apply_action(actor, view, expected_version, WORKFLOW, "submit")
 
 

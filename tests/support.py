@@ -80,8 +80,8 @@ async def post_form(client: Any, url: str, data: dict[str, Any] | list[tuple[str
         await client.get("/sign-in")
     fields = list(data.items()) if isinstance(data, dict) else list(data)
     fields.append(("_csrf_token", csrf_token(client)))
-    # httpx's async client cannot send ``data`` given as a list of pairs (it treats a list as a
-    # synchronous byte stream), so the body is encoded here; repeated names stay repeated.
+    # httpx's async client treats ``data`` given as a list of pairs as a synchronous byte stream
+    # and fails. Encoding the body here also keeps repeated field names.
     return await client.post(
         url,
         content=urlencode(fields),

@@ -1,4 +1,4 @@
-"""DPIA API: the whole workflow over HTTP, and each bad input or abuse answered with 403, 409 or 422."""
+"""DPIA API: the whole workflow over HTTP, and each bad input or abuse rejected with 403, 409 or 422."""
 
 from __future__ import annotations
 
