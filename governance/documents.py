@@ -32,19 +32,31 @@ _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _LONG_WORD = 60
 
 
+class Verbatim(str):
+    """Text whose characters must survive exactly, such as a hash that a reader copies to compare.
+
+    ``clean_text`` still removes control characters from it but adds no break opportunities; Word
+    wraps an over-long word at the table cell's edge by itself.
+    """
+
+
 def clean_text(value: Any) -> str:
     """Return ``value`` as text that Word accepts: controls become spaces, tabs become spaces.
 
-    Words longer than 60 characters (pasted URLs, hashes) get zero-width break opportunities so that
-    they wrap inside table cells instead of widening the page.
+    Word's manual line break (vertical tab) and page break (form feed) become line breaks, so text
+    pasted from Word keeps its lines. Words longer than 60 characters (pasted URLs, hashes) get
+    zero-width break opportunities so that they wrap inside table cells instead of widening the page.
     """
     if value is None:
         return ""
     text = unicodedata.normalize("NFC", str(value))
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    text = text.replace("\x0b", "\n").replace("\x0c", "\n")
     text = _FORBIDDEN.sub(" ", text)
     # Lone surrogates (from badly decoded input) cannot be encoded in XML either.
     text = text.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, Verbatim):
+        return text
     return re.sub(r"\S{%d,}" % _LONG_WORD, _add_break_opportunities, text)
 
 
@@ -163,7 +175,7 @@ def add_version_block(document: Any, *, number: int, content_hash: str | None, s
         [
             ("Version", str(number)),
             ("Status", status),
-            ("Content hash (SHA-256)", content_hash or "Not yet submitted: this draft has no hash"),
+            ("Content hash (SHA-256)", Verbatim(content_hash) if content_hash else "Not yet submitted: this draft has no hash"),
         ],
     )
 
@@ -194,7 +206,7 @@ def add_sign_off_block(document: Any, sign_offs: Sequence[Any]) -> None:
                 item.meaning,
                 item.decision.replace("_", " "),
                 format_datetime(item.signed_at),
-                item.content_hash,
+                Verbatim(item.content_hash),
                 "\n".join(part for part in (item.summary, item.reasons) if part),
             )
             for item in sign_offs

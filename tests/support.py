@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -79,7 +80,14 @@ async def post_form(client: Any, url: str, data: dict[str, Any] | list[tuple[str
         await client.get("/sign-in")
     fields = list(data.items()) if isinstance(data, dict) else list(data)
     fields.append(("_csrf_token", csrf_token(client)))
-    return await client.post(url, data=fields, follow_redirects=False)
+    # httpx's async client treats ``data`` given as a list of pairs as a synchronous byte stream
+    # and fails. Encoding the body here also keeps repeated field names.
+    return await client.post(
+        url,
+        content=urlencode(fields),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
 
 
 async def sign_in(client: Any, username: str, password: str = DEFAULT_PASSWORD) -> Any:

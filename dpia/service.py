@@ -1,0 +1,1010 @@
+"""DPIA service layer: versions, the review workflow, conditions, ICO consultations and readiness.
+
+Every function that writes opens ``write_transaction`` and checks the caller's role itself, because
+the command line and tests call these functions directly. Versioning, hashing and sign-offs come
+from ``governance.assessments``; the DPIA rules (content, scoring, workflow, readiness) are pure
+functions in ``dpia.rules``, ``dpia.workflow`` and ``dpia.readiness``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from governance import assessments, audit, golive, register
+from governance.assessments import SignOffView, VersionView
+from governance.audit import Actor
+from governance.clock import london_today, utcnow
+from governance.database import write_transaction
+from governance.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, StaleVersion
+from governance.roles import Role
+from governance.tables import Account
+
+from dpia import readiness, rules
+from dpia.rules import KIND, SCHEMA, ScoringMatrix
+from dpia.tables import Condition, IcoConsultation
+from dpia.tables import ScoringMatrix as ScoringMatrixTable
+from dpia.workflow import (
+    ADVICE_ACCEPTED_MEANING,
+    ADVICE_OVERRULED_MEANING,
+    ADVISER_ROLE,
+    APPROVED,
+    AUTHOR_ROLES,
+    CHANGES_REQUESTED_MEANING,
+    CONDITION_MET_ROLES,
+    DECISIONS,
+    DPO_ADVICE_MEANING,
+    ICO_ROLES,
+    REVIEWER_ROLE,
+    UNDER_REVIEW,
+    WORKFLOW,
+    decision_meaning,
+    overrules_advice,
+)
+
+logger = logging.getLogger(__name__)
+
+REASON_LIMIT = 5_000
+CONDITION_TEXT_LIMIT = 2_000
+
+ICO_OUTCOMES: dict[str, str] = {
+    "no_objection": "The ICO raised no objection",
+    "advice_followed": "The ICO gave written advice, which the force has followed",
+    "do_not_proceed": "The ICO advised that the processing should not go ahead",
+}
+
+
+# Scoring matrices ----------------------------------------------------------------------------------
+
+
+def _matrix_from_row(row: dict[str, Any]) -> ScoringMatrix:
+    return rules.parse_matrix(row["name"], row["version"], row["title"], json.loads(row["definition"]))
+
+
+async def active_matrix() -> ScoringMatrix:
+    """Return the newest active matrix, which scores newly started versions."""
+    row = (
+        await ScoringMatrixTable.select()
+        .where(ScoringMatrixTable.active == True)  # noqa: E712 (Piccolo needs ==)
+        .order_by(ScoringMatrixTable.created_at, ascending=False)
+        .order_by(ScoringMatrixTable.id, ascending=False)
+        .first()
+        .run()
+    )
+    if row is None:
+        raise Conflict("no active DPIA scoring matrix is installed; run the database migrations")
+    return _matrix_from_row(row)
+
+
+async def get_matrix(name: str, version: int) -> ScoringMatrix:
+    row = (
+        await ScoringMatrixTable.select()
+        .where((ScoringMatrixTable.name == name) & (ScoringMatrixTable.version == version))
+        .first()
+        .run()
+    )
+    if row is None:
+        raise NotFound(f"no DPIA scoring matrix {name!r} version {version}")
+    return _matrix_from_row(row)
+
+
+async def matrix_for(content: dict[str, Any]) -> ScoringMatrix:
+    """Return the matrix a version's content records, or the active one if it records none."""
+    recorded = content.get("matrix")
+    if isinstance(recorded, dict) and isinstance(recorded.get("name"), str) and isinstance(recorded.get("version"), int):
+        return await get_matrix(recorded["name"], recorded["version"])
+    return await active_matrix()
+
+
+# Reading -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConditionView:
+    id: int
+    version_number: int
+    text: str
+    owner: str
+    due_date: dt.date | None
+    before_go_live: bool
+    created_by: str
+    created_at: dt.datetime
+    met_at: dt.datetime | None
+    met_by: str | None
+    met_note: str
+    withdrawn_at: dt.datetime | None
+    withdrawn_by: str | None
+    withdrawal_reason: str
+    version: int
+
+    @property
+    def state(self) -> str:
+        if self.withdrawn_at is not None:
+            return "withdrawn"
+        return "met" if self.met_at is not None else "open"
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "dpia_version": self.version_number,
+            "text": self.text,
+            "owner": self.owner,
+            "due_date": self.due_date.isoformat() if self.due_date else None,
+            "before_go_live": self.before_go_live,
+            "state": self.state,
+            "met_at": self.met_at.isoformat() if self.met_at else None,
+            "met_by": self.met_by,
+            "met_note": self.met_note,
+            "withdrawn_at": self.withdrawn_at.isoformat() if self.withdrawn_at else None,
+            "withdrawn_by": self.withdrawn_by,
+            "withdrawal_reason": self.withdrawal_reason,
+            "version": self.version,
+        }
+
+    def as_api(self) -> dict[str, Any]:
+        return {**self.snapshot(), "created_by": self.created_by, "created_at": self.created_at.isoformat()}
+
+
+@dataclass(frozen=True)
+class IcoView:
+    id: int
+    version_number: int
+    submitted_on: dt.date
+    ico_reference: str
+    notes: str
+    status: str
+    response: str
+    response_received_on: dt.date | None
+    outcome: str | None
+    recorded_by: str
+    updated_at: dt.datetime
+    version: int
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "dpia_version": self.version_number,
+            "submitted_on": self.submitted_on.isoformat(),
+            "ico_reference": self.ico_reference,
+            "notes": self.notes,
+            "status": self.status,
+            "response": self.response,
+            "response_received_on": self.response_received_on.isoformat() if self.response_received_on else None,
+            "outcome": self.outcome,
+            "version": self.version,
+        }
+
+    def as_api(self) -> dict[str, Any]:
+        return {**self.snapshot(), "recorded_by": self.recorded_by, "updated_at": self.updated_at.isoformat()}
+
+
+async def _usernames(ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await Account.select(Account.id, Account.username).where(Account.id.is_in(list(ids))).run()
+    return {row["id"]: row["username"] for row in rows}
+
+
+async def list_conditions(use_case_id: int) -> list[ConditionView]:
+    rows = (
+        await Condition.select(Condition.all_columns(), Condition.assessment_version.number.as_alias("number"))
+        .where(Condition.use_case == use_case_id)
+        .order_by(Condition.id)
+        .run()
+    )
+    names = await _usernames(
+        {row[key] for row in rows for key in ("created_by", "met_by", "withdrawn_by") if row[key] is not None}
+    )
+    return [
+        ConditionView(
+            id=row["id"],
+            version_number=row["number"],
+            text=row["text"],
+            owner=row["owner"],
+            due_date=row["due_date"],
+            before_go_live=row["before_go_live"],
+            created_by=names.get(row["created_by"], ""),
+            created_at=row["created_at"],
+            met_at=row["met_at"],
+            met_by=names.get(row["met_by"]) if row["met_by"] else None,
+            met_note=row["met_note"],
+            withdrawn_at=row["withdrawn_at"],
+            withdrawn_by=names.get(row["withdrawn_by"]) if row["withdrawn_by"] else None,
+            withdrawal_reason=row["withdrawal_reason"],
+            version=row["version"],
+        )
+        for row in rows
+    ]
+
+
+async def get_ico_consultation(version_id: int) -> IcoView | None:
+    row = (
+        await IcoConsultation.select(
+            IcoConsultation.all_columns(),
+            IcoConsultation.assessment_version.number.as_alias("number"),
+            IcoConsultation.recorded_by.username.as_alias("recorded_by_username"),
+        )
+        .where(IcoConsultation.assessment_version == version_id)
+        .first()
+        .run()
+    )
+    if row is None:
+        return None
+    return IcoView(
+        id=row["id"],
+        version_number=row["number"],
+        submitted_on=row["submitted_on"],
+        ico_reference=row["ico_reference"],
+        notes=row["notes"],
+        status=row["status"],
+        response=row["response"],
+        response_received_on=row["response_received_on"],
+        outcome=row["outcome"],
+        recorded_by=row["recorded_by_username"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+    )
+
+
+async def _sign_offs_by_version(versions: list[VersionView]) -> dict[int, list[SignOffView]]:
+    return {view.number: await assessments.list_sign_offs(view.id) for view in versions}
+
+
+def _dpo_advice(sign_offs: list[SignOffView]) -> SignOffView | None:
+    advice = [item for item in sign_offs if item.meaning == DPO_ADVICE_MEANING]
+    return advice[-1] if advice else None
+
+
+async def snapshot_for(use_case_id: int, today: dt.date) -> readiness.Snapshot:
+    """Gather what the readiness rule needs about one use case's DPIA."""
+    versions = await assessments.list_versions(use_case_id, KIND)
+    if not versions:
+        return readiness.Snapshot(today=today, latest=None)
+
+    latest = versions[-1]
+    approved = [view.number for view in versions if view.status in APPROVED]
+    matrix = await matrix_for(latest.content)
+    sign_offs = await assessments.list_sign_offs(latest.id)
+    signed = any(
+        item.decision in APPROVED and item.content_hash == latest.content_hash for item in sign_offs
+    )
+    facts = readiness.VersionFacts(
+        number=latest.number,
+        status=latest.status,
+        outcome=rules.outcome_of(latest.content),
+        content_hash=latest.content_hash,
+        hash_matches=latest.hash_matches(),
+        signed_hash_matches=signed,
+        decided_at=latest.decided_at,
+        review_date=latest.review_date,
+        revoked=latest.revoked_at is not None,
+        revocation_reason=latest.revocation_reason or "",
+        ico_required=rules.ico_consultation_required(latest.content, matrix),
+    )
+
+    ico = await get_ico_consultation(latest.id)
+    open_conditions = tuple(
+        readiness.ConditionFacts(item.id, item.text, item.owner, item.due_date)
+        for item in await list_conditions(use_case_id)
+        if item.version_number == latest.number and item.before_go_live and item.state == "open"
+    )
+    return readiness.Snapshot(
+        today=today,
+        latest=facts,
+        last_approved_number=approved[-1] if approved else None,
+        ico=readiness.IcoFacts(ico.status, ico.outcome, ico.submitted_on) if ico else None,
+        open_conditions=open_conditions,
+    )
+
+
+async def readiness_findings(use_case_id: int, now: dt.datetime | None = None) -> list[readiness.Finding]:
+    return readiness.assess(await snapshot_for(use_case_id, london_today(now)))
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Everything the DPIA pages and API show about one use case."""
+
+    use_case: register.UseCaseView
+    versions: list[VersionView]
+    sign_offs: dict[int, list[SignOffView]]
+    conditions: list[ConditionView]
+    ico: IcoView | None
+    findings: list[readiness.Finding]
+    matrix: ScoringMatrix | None
+
+    @property
+    def latest(self) -> VersionView | None:
+        return self.versions[-1] if self.versions else None
+
+    @property
+    def last_approved(self) -> VersionView | None:
+        approved = [view for view in self.versions if view.status in APPROVED]
+        return approved[-1] if approved else None
+
+    @property
+    def ready(self) -> bool:
+        return all(finding.passed for finding in self.findings)
+
+    def version(self, number: int) -> VersionView:
+        for view in self.versions:
+            if view.number == number:
+                return view
+        raise NotFound(f"no DPIA version {number} for {self.use_case.reference}")
+
+    def conditions_of(self, number: int) -> list[ConditionView]:
+        return [item for item in self.conditions if item.version_number == number]
+
+
+async def overview(reference: str) -> Overview:
+    use_case = await register.get_use_case(reference)
+    versions = await assessments.list_versions(use_case.id, KIND)
+    latest = versions[-1] if versions else None
+    return Overview(
+        use_case=use_case,
+        versions=versions,
+        sign_offs=await _sign_offs_by_version(versions),
+        conditions=await list_conditions(use_case.id),
+        ico=await get_ico_consultation(latest.id) if latest else None,
+        findings=await readiness_findings(use_case.id),
+        matrix=await matrix_for(latest.content) if latest else None,
+    )
+
+
+def version_api(view: VersionView, matrix: ScoringMatrix, sign_offs: list[SignOffView]) -> dict[str, Any]:
+    """Return a version for the API, with the levels its matrix derives and its sign-offs."""
+    scored = rules.score_risks(view.content, matrix)
+    data = view.as_api()
+    data.update(
+        {
+            "screening_outcome": rules.outcome_of(view.content) or None,
+            "risk_levels": [
+                {"risk": risk.number, "level": risk.level, "residual_level": risk.residual_level} for risk in scored
+            ],
+            "highest_residual_level": rules.highest_residual_level(view.content, matrix),
+            "ico_consultation_required": rules.ico_consultation_required(view.content, matrix),
+            "hash_verified": view.hash_matches() if view.frozen else None,
+            "sign_offs": [item.as_api() for item in sign_offs],
+        }
+    )
+    return data
+
+
+async def changes_since_approval(view: VersionView) -> tuple[VersionView | None, list[assessments.Change]]:
+    """Return the last approved version before ``view`` and what changed since it."""
+    approved = [
+        item
+        for item in await assessments.list_versions(view.use_case_id, KIND)
+        if item.status in APPROVED and item.number < view.number
+    ]
+    if not approved:
+        return None, []
+    base = approved[-1]
+    return base, assessments.diff_content(base.content, view.content)
+
+
+async def diff_versions(reference: str, before: int, after: int) -> tuple[VersionView, VersionView, list[assessments.Change]]:
+    use_case = await register.get_use_case(reference)
+    left = await assessments.get_version(use_case.id, KIND, before)
+    right = await assessments.get_version(use_case.id, KIND, after)
+    return left, right, assessments.diff_content(left.content, right.content)
+
+
+# Permission helpers --------------------------------------------------------------------------------
+
+
+async def _ensure_author(actor: Actor, use_case: register.UseCaseView) -> None:
+    if not actor.has_any(*AUTHOR_ROLES):
+        raise Forbidden("writing a DPIA needs the central team or business owner role")
+    await register.ensure_can_edit(actor, use_case.department)
+
+
+def _ensure_role(actor: Actor, *roles: Role, what: str) -> None:
+    if not actor.has_any(*roles):
+        names = " or ".join(role.label for role in roles)
+        raise Forbidden(f"{what} needs the {names} role")
+
+
+async def _latest(use_case: register.UseCaseView) -> VersionView:
+    latest = await assessments.latest_version(use_case.id, KIND)
+    if latest is None:
+        raise NotFound(f"{use_case.reference} has no DPIA yet; start one first")
+    return latest
+
+
+async def _latest_numbered(use_case: register.UseCaseView, number: int) -> VersionView:
+    """Return version ``number`` if it is the latest; raise ``Conflict`` if a later one exists."""
+    latest = await _latest(use_case)
+    if latest.number != number:
+        # A number that was never used is a 404, not a conflict.
+        await assessments.get_version(use_case.id, KIND, number)
+        raise Conflict(
+            f"DPIA version {number} is not the latest: version {latest.number} is on record, so act on that one",
+            extra={"latest_version": latest.number},
+        )
+    return latest
+
+
+def _clean_reason(value: str | None, field: str, what: str, *, required: bool = True) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise InvalidInput.single(field, f"is missing; give {what}")
+    if len(text) > REASON_LIMIT:
+        raise InvalidInput.single(field, f"must be at most {REASON_LIMIT:,} characters (it has {len(text):,})")
+    return text
+
+
+# Versions and drafts -------------------------------------------------------------------------------
+
+
+async def start_version(actor: Actor, reference: str) -> VersionView:
+    """Start the next draft: a copy of the latest version, or a fresh screening for the first one.
+
+    A version still under review is superseded in the same transaction, so reviewers never decide on
+    a version that is no longer the one on record.
+    """
+    use_case = await register.get_use_case(reference)
+    await _ensure_author(actor, use_case)
+
+    async with write_transaction():
+        previous = await assessments.latest_version(use_case.id, KIND)
+        matrix = await active_matrix()
+        if previous is None:
+            content = rules.blank_content(matrix, use_case.purposes)
+        else:
+            content = rules.rescored_content(previous.content, matrix)
+            if previous.status in UNDER_REVIEW:
+                await assessments.apply_action(
+                    actor,
+                    previous,
+                    previous.version,
+                    WORKFLOW,
+                    "supersede",
+                    note=f"version {previous.number + 1} was started while this one was under review",
+                )
+        return await assessments.start_version(actor, use_case.id, KIND, SCHEMA, WORKFLOW, content)
+
+
+async def save_draft(
+    actor: Actor, reference: str, number: int, expected_version: int, content: Any
+) -> VersionView:
+    """Replace a draft's content; only values that can never be valid are rejected (422)."""
+    use_case = await register.get_use_case(reference)
+    await _ensure_author(actor, use_case)
+    view = await assessments.get_version(use_case.id, KIND, number)
+
+    matrix = await matrix_for(view.content)
+    if isinstance(content, dict) and "matrix" not in content:
+        content = {**content, "matrix": matrix.reference}
+    errors = rules.validate_draft(content, matrix)
+    if errors:
+        raise InvalidInput(errors)
+    return await assessments.save_draft(actor, view, expected_version, content, WORKFLOW)
+
+
+async def submit(actor: Actor, reference: str, number: int, expected_version: int) -> VersionView:
+    """Freeze and hash a complete draft; a missing mandatory field gets 422 naming each one."""
+    use_case = await register.get_use_case(reference)
+    await _ensure_author(actor, use_case)
+
+    async with write_transaction():
+        view = await _latest_numbered(use_case, number)
+        if view.status != "draft":
+            raise Conflict(f"DPIA version {number} is {view.status.replace('_', ' ')}, not a draft, so it cannot be submitted")
+        matrix = await matrix_for(view.content)
+        errors = rules.validate_for_submission(view.content, matrix)
+        if errors:
+            listed = "; ".join(f"{error.field} {error.message}" for error in errors[:10])
+            more = f"; and {len(errors) - 10} more" if len(errors) > 10 else ""
+            raise InvalidInput(errors, f"DPIA version {number} is not complete: {listed}{more}")
+        return await assessments.apply_action(actor, view, expected_version, WORKFLOW, "submit")
+
+
+# Review ---------------------------------------------------------------------------------------------
+
+
+async def start_review(actor: Actor, reference: str, number: int, expected_version: int) -> VersionView:
+    _ensure_role(actor, REVIEWER_ROLE, what="starting a DPIA review")
+    use_case = await register.get_use_case(reference)
+    async with write_transaction():
+        view = await _latest_numbered(use_case, number)
+        assessments.ensure_independent(actor, view, "review")
+        return await assessments.apply_action(actor, view, expected_version, WORKFLOW, "start_review")
+
+
+async def request_changes(
+    actor: Actor, reference: str, number: int, expected_version: int, reasons: str
+) -> VersionView:
+    """End a version under review with the changes it needs; the author starts the next version."""
+    _ensure_role(actor, REVIEWER_ROLE, what="requesting changes to a DPIA")
+    reasons = _clean_reason(reasons, "reasons", "the changes needed")
+    use_case = await register.get_use_case(reference)
+    async with write_transaction():
+        view = await _latest_numbered(use_case, number)
+        assessments.ensure_independent(actor, view, "review")
+        after = await assessments.apply_action(
+            actor, view, expected_version, WORKFLOW, "request_changes", note=reasons
+        )
+        await assessments.record_sign_off(
+            actor, after, role=REVIEWER_ROLE, meaning=CHANGES_REQUESTED_MEANING, decision="changes_requested", reasons=reasons
+        )
+    return after
+
+
+async def record_dpo_advice(
+    actor: Actor, reference: str, number: int, expected_version: int, *, advises_approval: bool, summary: str
+) -> VersionView:
+    """Record the DPO's advice (mandatory before any decision) as a sign-off on the version's hash."""
+    _ensure_role(actor, ADVISER_ROLE, what="recording DPO advice")
+    summary = _clean_reason(summary, "summary", "a summary of the advice")
+    use_case = await register.get_use_case(reference)
+    async with write_transaction():
+        view = await _latest_numbered(use_case, number)
+        assessments.ensure_independent(actor, view, "advise on")
+        after = await assessments.apply_action(
+            actor, view, expected_version, WORKFLOW, "record_dpo_advice", note=summary
+        )
+        await assessments.record_sign_off(
+            actor,
+            after,
+            role=ADVISER_ROLE,
+            meaning=DPO_ADVICE_MEANING,
+            decision="advises_approval" if advises_approval else "advises_against",
+            summary=summary,
+        )
+    return after
+
+
+@dataclass(frozen=True)
+class NewCondition:
+    text: str
+    owner: str
+    due_date: dt.date | None
+    before_go_live: bool
+
+
+def _check_condition(errors: list[FieldError], path: str, item: NewCondition) -> NewCondition:
+    text = (item.text or "").strip()
+    owner = (item.owner or "").strip()
+    if not text:
+        errors.append(FieldError(f"{path}.text", "is missing; say what must be done"))
+    elif len(text) > CONDITION_TEXT_LIMIT:
+        errors.append(FieldError(f"{path}.text", f"must be at most {CONDITION_TEXT_LIMIT:,} characters"))
+    if not owner:
+        errors.append(FieldError(f"{path}.owner", "is missing; name the person or team who owns the condition"))
+    elif len(owner) > 120:
+        errors.append(FieldError(f"{path}.owner", "must be at most 120 characters"))
+    return NewCondition(text, owner, item.due_date, item.before_go_live)
+
+
+async def decide(
+    actor: Actor,
+    reference: str,
+    number: int,
+    expected_version: int,
+    *,
+    action: str,
+    reasons: str = "",
+    conditions: list[NewCondition] | None = None,
+) -> VersionView:
+    """Approve, approve with conditions or reject the latest version after the DPO's advice.
+
+    The approver holds the Information Assurance role, did not write or submit the version and did
+    not give the DPO advice on it. A decision against that advice needs reasons. Of two decisions
+    sent at the same moment exactly one is recorded; the other gets 409.
+    """
+    _ensure_role(actor, REVIEWER_ROLE, what="deciding on a DPIA")
+    if action not in DECISIONS:
+        raise InvalidInput.single("decision", f"{action!r} is not a decision; use one of: {', '.join(DECISIONS)}")
+    conditions = conditions or []
+    errors: list[FieldError] = []
+    cleaned = [_check_condition(errors, f"conditions[{index}]", item) for index, item in enumerate(conditions)]
+    if action == "approve_with_conditions" and not cleaned:
+        errors.append(FieldError("conditions", "is missing; approving with conditions needs at least one condition"))
+    if action != "approve_with_conditions" and cleaned:
+        errors.append(FieldError("conditions", "are only accepted with the decision approve_with_conditions"))
+    if errors:
+        raise InvalidInput(errors)
+    reasons = _clean_reason(reasons, "reasons", "the reasons", required=False)
+    use_case = await register.get_use_case(reference)
+
+    async with write_transaction():
+        view = await _latest_numbered(use_case, number)
+        assessments.ensure_independent(actor, view, "decide on")
+        if view.status != "dpo_advice_recorded":
+            raise Conflict(
+                f"DPIA version {number} is {view.status.replace('_', ' ')}; a decision needs the DPO's advice "
+                "recorded first and can be made only once",
+                extra={"allowed_actions": WORKFLOW.allowed_actions(view.status)},
+            )
+        advice = _dpo_advice(await assessments.list_sign_offs(view.id))
+        if advice is None or advice.content_hash != view.content_hash:
+            raise Conflict(f"DPIA version {number} has no DPO advice on its content hash; the DPO must advise first")
+        if advice.account_id == actor.account_id:
+            raise Forbidden("you gave the DPO advice on this version, so another Information Assurance officer must decide")
+        advises_approval = advice.decision == "advises_approval"
+        overruled = overrules_advice(action, advises_approval)
+        if overruled and not reasons:
+            raise InvalidInput.single(
+                "reasons",
+                "is missing; this decision goes against the DPO's advice, so give the reasons for overruling it",
+            )
+
+        matrix = await matrix_for(view.content)
+        outcome = rules.outcome_of(view.content)
+        decision = DECISIONS[action]
+        review_date = None
+        if decision in APPROVED:
+            review_date = rules.review_date_for(rules.highest_residual_level(view.content, matrix), london_today())
+
+        after = await assessments.apply_action(
+            actor, view, expected_version, WORKFLOW, action, decision=decision, review_date=review_date, note=reasons
+        )
+        await assessments.record_sign_off(
+            actor,
+            after,
+            role=REVIEWER_ROLE,
+            meaning=ADVICE_OVERRULED_MEANING if overruled else ADVICE_ACCEPTED_MEANING,
+            decision="overruled" if overruled else "accepted",
+            reasons=reasons if overruled else "",
+        )
+        condition_lines = "\n".join(f"{index + 1}. {item.text} (owner: {item.owner})" for index, item in enumerate(cleaned))
+        await assessments.record_sign_off(
+            actor,
+            after,
+            role=REVIEWER_ROLE,
+            meaning=decision_meaning(action, outcome),
+            decision=decision,
+            summary=condition_lines,
+            reasons="" if overruled else reasons,
+        )
+        for item in cleaned:
+            await _insert_condition(actor, after, item)
+        await golive.readiness_may_have_changed(
+            actor, use_case.id, f"DPIA version {number} was {decision.replace('_', ' ')}"
+        )
+    logger.info("DPIA %s v%d %s by %s", use_case.reference, number, decision, actor.username)
+    return after
+
+
+# After approval ------------------------------------------------------------------------------------
+
+
+async def _approved_latest(use_case: register.UseCaseView, number: int | None = None) -> VersionView:
+    view = await _latest(use_case) if number is None else await _latest_numbered(use_case, number)
+    if view.status not in APPROVED:
+        raise Conflict(
+            f"DPIA version {view.number} is {view.status.replace('_', ' ')}; this needs an approved version"
+        )
+    return view
+
+
+async def change_review_date(
+    actor: Actor, reference: str, number: int, expected_version: int, review_date: dt.date, reason: str
+) -> VersionView:
+    _ensure_role(actor, REVIEWER_ROLE, what="changing a DPIA's review date")
+    reason = _clean_reason(reason, "reason", "the reason for the new review date")
+    use_case = await register.get_use_case(reference)
+    async with write_transaction():
+        view = await _approved_latest(use_case, number)
+        if view.revoked_at is not None:
+            raise Conflict(f"DPIA version {number} is revoked; its review date can no longer change")
+        if view.decided_at is not None and review_date < london_today(view.decided_at):
+            raise InvalidInput.single("review_date", "must not be before the date the DPIA was approved")
+        return await assessments.change_review_date(actor, view, expected_version, review_date, reason)
+
+
+async def revoke(actor: Actor, reference: str, number: int, expected_version: int, reason: str) -> VersionView:
+    _ensure_role(actor, REVIEWER_ROLE, what="revoking a DPIA approval")
+    reason = _clean_reason(reason, "reason", "the reason for revoking the approval")
+    use_case = await register.get_use_case(reference)
+    async with write_transaction():
+        view = await assessments.get_version(use_case.id, KIND, number)
+        if view.status not in APPROVED:
+            raise Conflict(f"DPIA version {number} is {view.status.replace('_', ' ')}; only an approval can be revoked")
+        return await assessments.revoke(actor, view, expected_version, reason)
+
+
+async def _insert_condition(actor: Actor, view: VersionView, item: NewCondition) -> ConditionView:
+    now = utcnow()
+    row = Condition(
+        use_case=view.use_case_id,
+        assessment_version=view.id,
+        text=item.text,
+        owner=item.owner,
+        due_date=item.due_date,
+        before_go_live=item.before_go_live,
+        created_by=actor.account_id,
+        created_at=now,
+        met_note="",
+        withdrawal_reason="",
+        version=1,
+    )
+    await row.save().run()
+    condition = await _condition(view.use_case_id, row.id)
+    await audit.record(
+        actor,
+        "dpia.condition_added",
+        "dpia_condition",
+        f"{view.use_case_ref}/condition/{row.id}",
+        after=condition.snapshot(),
+        use_case_ref=view.use_case_ref,
+    )
+    return condition
+
+
+async def _condition(use_case_id: int, condition_id: int) -> ConditionView:
+    for item in await list_conditions(use_case_id):
+        if item.id == condition_id:
+            return item
+    raise NotFound(f"no DPIA condition {condition_id} on this use case")
+
+
+async def add_condition(actor: Actor, reference: str, item: NewCondition) -> ConditionView:
+    """Attach a condition to the approved version on record."""
+    _ensure_role(actor, REVIEWER_ROLE, what="adding a DPIA condition")
+    errors: list[FieldError] = []
+    item = _check_condition(errors, "condition", item)
+    if errors:
+        raise InvalidInput([FieldError(error.field.removeprefix("condition."), error.message) for error in errors])
+    use_case = await register.get_use_case(reference)
+    async with write_transaction():
+        view = await _approved_latest(use_case)
+        condition = await _insert_condition(actor, view, item)
+        await golive.readiness_may_have_changed(
+            actor, use_case.id, f"condition {condition.id} was added to DPIA version {view.number}"
+        )
+    return condition
+
+
+async def _change_condition(
+    actor: Actor,
+    reference: str,
+    condition_id: int,
+    expected_version: int,
+    action: str,
+    values: dict[Any, Any],
+    note: str = "",
+    check: Any = None,
+) -> ConditionView:
+    use_case = await register.get_use_case(reference)
+    async with write_transaction():
+        before = await _condition(use_case.id, condition_id)
+        if before.version != expected_version:
+            raise StaleVersion(f"condition {condition_id}", expected_version, before.version)
+        if before.state == "withdrawn":
+            raise Conflict(f"condition {condition_id} was withdrawn and can no longer change")
+        if check is not None:
+            check(before)
+        await Condition.update({**values, Condition.version: before.version + 1}).where(
+            (Condition.id == condition_id) & (Condition.version == expected_version)
+        ).run()
+        after = await _condition(use_case.id, condition_id)
+        await audit.record(
+            actor,
+            f"dpia.condition_{action}",
+            "dpia_condition",
+            f"{use_case.reference}/condition/{condition_id}",
+            before=before.snapshot(),
+            after=after.snapshot(),
+            use_case_ref=use_case.reference,
+            note=note,
+        )
+        await golive.readiness_may_have_changed(
+            actor, use_case.id, f"DPIA condition {condition_id} was {action.replace('_', ' ')}"
+        )
+    return after
+
+
+async def update_condition(
+    actor: Actor, reference: str, condition_id: int, expected_version: int, changes: dict[str, Any]
+) -> ConditionView:
+    """Change a condition's text, owner, due date or go-live flag."""
+    _ensure_role(actor, REVIEWER_ROLE, what="changing a DPIA condition")
+    unknown = set(changes) - {"text", "owner", "due_date", "before_go_live"}
+    if unknown:
+        raise InvalidInput.single(sorted(unknown)[0], "is not a field of a condition")
+    if not changes:
+        raise InvalidInput.single("body", "send at least one of: text, owner, due_date, before_go_live")
+    use_case = await register.get_use_case(reference)
+    current = await _condition(use_case.id, condition_id)
+    merged = NewCondition(
+        text=changes.get("text", current.text),
+        owner=changes.get("owner", current.owner),
+        due_date=changes.get("due_date", current.due_date),
+        before_go_live=changes.get("before_go_live", current.before_go_live),
+    )
+    errors: list[FieldError] = []
+    merged = _check_condition(errors, "condition", merged)
+    if errors:
+        raise InvalidInput([FieldError(error.field.removeprefix("condition."), error.message) for error in errors])
+    values = {
+        Condition.text: merged.text,
+        Condition.owner: merged.owner,
+        Condition.due_date: merged.due_date,
+        Condition.before_go_live: merged.before_go_live,
+    }
+    return await _change_condition(actor, reference, condition_id, expected_version, "updated", values)
+
+
+async def mark_condition_met(
+    actor: Actor, reference: str, condition_id: int, expected_version: int, note: str
+) -> ConditionView:
+    """Record that a condition is met, with how; the owner's department or IA may do so."""
+    _ensure_role(actor, *CONDITION_MET_ROLES, what="marking a DPIA condition met")
+    use_case = await register.get_use_case(reference)
+    if not actor.has_any(Role.INFORMATION_ASSURANCE):
+        await register.ensure_can_edit(actor, use_case.department)
+    note = _clean_reason(note, "note", "how the condition was met")
+
+    def not_met_yet(before: ConditionView) -> None:
+        if before.state == "met":
+            raise Conflict(f"condition {condition_id} is already met")
+
+    values = {Condition.met_at: utcnow(), Condition.met_by: actor.account_id, Condition.met_note: note}
+    return await _change_condition(actor, reference, condition_id, expected_version, "met", values, note, not_met_yet)
+
+
+async def reopen_condition(
+    actor: Actor, reference: str, condition_id: int, expected_version: int, reason: str
+) -> ConditionView:
+    """Mark a met condition as not met after all (Information Assurance only)."""
+    _ensure_role(actor, REVIEWER_ROLE, what="reopening a DPIA condition")
+    reason = _clean_reason(reason, "reason", "the reason the condition is not met after all")
+
+    def is_met(before: ConditionView) -> None:
+        if before.state != "met":
+            raise Conflict(f"condition {condition_id} is not met, so it cannot be reopened")
+
+    values = {Condition.met_at: None, Condition.met_by: None, Condition.met_note: ""}
+    return await _change_condition(actor, reference, condition_id, expected_version, "reopened", values, reason, is_met)
+
+
+async def withdraw_condition(
+    actor: Actor, reference: str, condition_id: int, expected_version: int, reason: str
+) -> ConditionView:
+    """Withdraw a condition with a reason; it stays on record but no longer blocks go-live."""
+    _ensure_role(actor, REVIEWER_ROLE, what="withdrawing a DPIA condition")
+    reason = _clean_reason(reason, "reason", "the reason for withdrawing the condition")
+    values = {
+        Condition.withdrawn_at: utcnow(),
+        Condition.withdrawn_by: actor.account_id,
+        Condition.withdrawal_reason: reason,
+    }
+    return await _change_condition(actor, reference, condition_id, expected_version, "withdrawn", values, reason)
+
+
+async def record_ico_consultation(
+    actor: Actor, reference: str, *, submitted_on: dt.date, ico_reference: str = "", notes: str = ""
+) -> IcoView:
+    """Record that the ICO was consulted about the approved version; it is pending until answered."""
+    _ensure_role(actor, *ICO_ROLES, what="recording an ICO consultation")
+    ico_reference = (ico_reference or "").strip()
+    if len(ico_reference) > 120:
+        raise InvalidInput.single("ico_reference", "must be at most 120 characters")
+    notes = _clean_reason(notes, "notes", "notes", required=False)
+    if submitted_on > london_today():
+        raise InvalidInput.single("submitted_on", "must not be in the future")
+    use_case = await register.get_use_case(reference)
+    async with write_transaction():
+        view = await _approved_latest(use_case)
+        matrix = await matrix_for(view.content)
+        if not rules.ico_consultation_required(view.content, matrix):
+            raise Conflict(
+                f"DPIA version {view.number} leaves no high residual risk, so no prior consultation with the ICO is needed"
+            )
+        if await get_ico_consultation(view.id) is not None:
+            raise Conflict(f"an ICO consultation is already recorded for DPIA version {view.number}; update it instead")
+        now = utcnow()
+        await IcoConsultation(
+            use_case=use_case.id,
+            assessment_version=view.id,
+            submitted_on=submitted_on,
+            ico_reference=ico_reference,
+            notes=notes,
+            status="pending",
+            response="",
+            recorded_by=actor.account_id,
+            created_at=now,
+            updated_at=now,
+            version=1,
+        ).save().run()
+        after = await get_ico_consultation(view.id)
+        assert after is not None
+        await audit.record(
+            actor,
+            "dpia.ico_consultation_recorded",
+            "dpia_ico_consultation",
+            f"{use_case.reference}/v{view.number}/ico",
+            after=after.snapshot(),
+            use_case_ref=use_case.reference,
+        )
+        await golive.readiness_may_have_changed(
+            actor, use_case.id, f"prior consultation with the ICO on DPIA version {view.number} is pending"
+        )
+    return after
+
+
+async def _change_ico(
+    actor: Actor, reference: str, expected_version: int, action: str, values: dict[Any, Any], note: str, check: Any
+) -> IcoView:
+    use_case = await register.get_use_case(reference)
+    async with write_transaction():
+        view = await _latest(use_case)
+        before = await get_ico_consultation(view.id)
+        if before is None:
+            raise NotFound(f"no ICO consultation is recorded for DPIA version {view.number}")
+        if before.version != expected_version:
+            raise StaleVersion("the ICO consultation", expected_version, before.version)
+        check(before)
+        await IcoConsultation.update(
+            {**values, IcoConsultation.updated_at: utcnow(), IcoConsultation.version: before.version + 1}
+        ).where((IcoConsultation.id == before.id) & (IcoConsultation.version == expected_version)).run()
+        after = await get_ico_consultation(view.id)
+        assert after is not None
+        await audit.record(
+            actor,
+            f"dpia.ico_consultation_{action}",
+            "dpia_ico_consultation",
+            f"{use_case.reference}/v{view.number}/ico",
+            before=before.snapshot(),
+            after=after.snapshot(),
+            use_case_ref=use_case.reference,
+            note=note,
+        )
+        await golive.readiness_may_have_changed(
+            actor, use_case.id, f"prior consultation with the ICO on DPIA version {view.number} was {action}"
+        )
+    return after
+
+
+async def record_ico_response(
+    actor: Actor,
+    reference: str,
+    expected_version: int,
+    *,
+    response: str,
+    response_received_on: dt.date,
+    outcome: str,
+) -> IcoView:
+    """Record the ICO's response and outcome, which concludes the consultation."""
+    _ensure_role(actor, *ICO_ROLES, what="recording the ICO's response")
+    errors: list[FieldError] = []
+    response = (response or "").strip()
+    if not response:
+        errors.append(FieldError("response", "is missing; summarise the ICO's response"))
+    elif len(response) > REASON_LIMIT:
+        errors.append(FieldError("response", f"must be at most {REASON_LIMIT:,} characters"))
+    if outcome not in ICO_OUTCOMES:
+        errors.append(FieldError("outcome", f"{outcome!r} is not allowed; use one of: {', '.join(ICO_OUTCOMES)}"))
+    if response_received_on > london_today():
+        errors.append(FieldError("response_received_on", "must not be in the future"))
+    if errors:
+        raise InvalidInput(errors)
+
+    def submitted_first(before: IcoView) -> None:
+        if response_received_on < before.submitted_on:
+            raise InvalidInput.single("response_received_on", "must not be before the date the consultation was submitted")
+
+    values = {
+        IcoConsultation.response: response,
+        IcoConsultation.response_received_on: response_received_on,
+        IcoConsultation.outcome: outcome,
+        IcoConsultation.status: "concluded",
+    }
+    return await _change_ico(actor, reference, expected_version, "concluded", values, "", submitted_first)
+
+
+async def reopen_ico_consultation(actor: Actor, reference: str, expected_version: int, reason: str) -> IcoView:
+    """Make a concluded consultation pending again (for example when the ICO asks for more)."""
+    _ensure_role(actor, *ICO_ROLES, what="reopening an ICO consultation")
+    reason = _clean_reason(reason, "reason", "the reason for reopening the consultation")
+
+    def concluded(before: IcoView) -> None:
+        if before.status != "concluded":
+            raise Conflict("the ICO consultation is already pending")
+
+    values = {IcoConsultation.status: "pending", IcoConsultation.outcome: None}
+    return await _change_ico(actor, reference, expected_version, "reopened", values, reason, concluded)

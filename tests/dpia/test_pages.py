@@ -1,0 +1,233 @@
+"""DPIA pages: forms with CSRF and error summaries, and the journey from screening to Word export."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import docx
+import pytest
+
+from governance import assessments
+from governance.roles import Role
+from tests.support import DEFAULT_DEPARTMENT, post_form, sign_in
+
+from dpia import rules, service
+from dpia.forms import flatten
+from tests.dpia.helpers import complete_content
+
+
+async def _as(client, username: str):
+    """Sign ``client`` in as ``username``, dropping any earlier session (one browser, several people)."""
+    client.cookies.clear()
+    await sign_in(client, username)
+    return client
+
+
+def _assessment_form(content: dict) -> dict[str, str]:
+    """The assessment form's fields as a browser posts them for ``content``."""
+    fields: dict[str, str] = {}
+    for path, value in flatten({key: content[key] for key in content if key not in ("matrix", "screening")}).items():
+        if path == "data_subjects.categories":
+            for key in value:
+                fields[f"data_subjects.categories.{key}"] = "yes"
+        else:
+            fields[path] = "" if value is None else str(value)
+    return fields
+
+
+def _screening_form(content: dict) -> dict[str, str]:
+    return {path: str(value) for path, value in flatten({"screening": content["screening"]}).items()}
+
+
+def _hidden_version(html: str) -> str:
+    """Return the record version a page's first form carries, as a browser would send it."""
+    return re.search(r'name="version" value="(\d+)"', html).group(1)
+
+
+@pytest.fixture
+async def people(make_person):
+    await make_person(Role.BUSINESS_OWNER, username="owner", department=DEFAULT_DEPARTMENT)
+    await make_person(Role.INFORMATION_ASSURANCE, username="assurer")
+    await make_person(Role.DATA_PROTECTION_OFFICER, username="adviser")
+
+
+async def test_journey_screening_to_export(client, people, use_case):
+    owner = await _as(client, "owner")
+    reference = use_case.reference
+    base = f"/use-cases/{reference}/dpia"
+
+    page = await owner.get(base)
+    assert "Start the DPIA screening" in page.text
+
+    response = await post_form(owner, f"{base}/start", {})
+    assert response.status_code == 303
+    page = await owner.get(f"{base}/screening")
+    assert page.status_code == 200
+    version = re.search(r'name="version" value="(\d+)"', page.text).group(1)
+
+    content = complete_content()
+    response = await post_form(owner, f"{base}/screening", {**_screening_form(content), "version": version, "next": "assessment"})
+    assert response.status_code == 303
+    assert response.headers["location"].endswith("/assessment")
+
+    page = await owner.get(f"{base}/assessment")
+    version = re.search(r'name="version" value="(\d+)"', page.text).group(1)
+    response = await post_form(owner, f"{base}/assessment", {**_assessment_form(content), "version": version})
+    assert response.status_code == 303, response.text
+
+    view = await assessments.latest_version(use_case.id, rules.KIND)
+    response = await post_form(owner, f"{base}/submit", {"number": "1", "version": str(view.version)})
+    assert response.status_code == 303, response.text
+
+    assurer = await _as(client, "assurer")
+    queue = await assurer.get("/dpia")
+    assert reference in queue.text
+    page = await assurer.get(f"{base}/versions/1")
+    assert "Start the review" in page.text
+    response = await post_form(assurer, f"{base}/versions/1/start-review", {"version": _hidden_version(page.text)})
+    assert response.status_code == 303
+
+    adviser = await _as(client, "adviser")
+    page = await adviser.get(f"{base}/versions/1")
+    assert "Record DPO advice" in page.text
+    view = await assessments.latest_version(use_case.id, rules.KIND)
+    response = await post_form(
+        adviser, f"{base}/versions/1/dpo-advice", {"version": str(view.version), "advises_approval": "yes", "summary": "Proportionate."}
+    )
+    assert response.status_code == 303, response.text
+
+    assurer = await _as(client, "assurer")
+    page = await assurer.get(f"{base}/versions/1")
+    assert "Record decision" in page.text
+    view = await assessments.latest_version(use_case.id, rules.KIND)
+    response = await post_form(assurer, f"{base}/versions/1/decision", {"version": str(view.version), "decision": "approve", "reasons": ""})
+    assert response.status_code == 303, response.text
+
+    owner = await _as(client, "owner")
+    overview = await owner.get(base)
+    assert "Passes" in overview.text
+
+    export = await owner.get(f"{base}/versions/1/export.docx")
+    assert export.status_code == 200
+    document = docx.Document(io.BytesIO(export.content))
+    headings = [paragraph.text for paragraph in document.paragraphs if paragraph.style.name.startswith("Heading")]
+    assert "Step 7: Sign off and record outcomes" in headings
+
+    use_case_page = await owner.get(f"/use-cases/{reference}")
+    assert "Data protection impact assessment" in use_case_page.text
+
+
+async def _started(client, reference: str) -> str:
+    await post_form(client, f"/use-cases/{reference}/dpia/start", {})
+    page = await client.get(f"/use-cases/{reference}/dpia/screening")
+    return _hidden_version(page.text)
+
+
+async def test_screening_unknown_regime_shows_summary(client, people, use_case):
+    await _as(client, "owner")
+    version = await _started(client, use_case.reference)
+    fields = _screening_form(complete_content())
+    fields["screening.regimes[0].regime"] = "gdpr_99"
+    response = await post_form(client, f"/use-cases/{use_case.reference}/dpia/screening", {**fields, "version": version})
+    assert response.status_code == 422
+    assert "There is a problem" in response.text
+    assert 'href="#screening-regimes-0-regime"' in response.text
+
+
+async def test_assessment_bad_likelihood_shows_summary(client, people, use_case):
+    await _as(client, "owner")
+    version = await _started(client, use_case.reference)
+    content = complete_content()
+    await post_form(client, f"/use-cases/{use_case.reference}/dpia/screening", {**_screening_form(content), "version": version})
+    page = await client.get(f"/use-cases/{use_case.reference}/dpia/assessment")
+    fields = _assessment_form(content)
+    fields["risks[0].likelihood"] = "certain"
+    response = await post_form(client, f"/use-cases/{use_case.reference}/dpia/assessment", {**fields, "version": _hidden_version(page.text)})
+    assert response.status_code == 422
+    assert 'href="#risks-0-likelihood"' in response.text
+    assert "Risk 1: likelihood" in response.text
+    assert "Wrong person linked to a crime" in response.text
+
+
+async def test_incomplete_submit_lists_missing_fields(client, people, use_case):
+    await _as(client, "owner")
+    version = await _started(client, use_case.reference)
+    content = complete_content()
+    await post_form(client, f"/use-cases/{use_case.reference}/dpia/screening", {**_screening_form(content), "version": version})
+    view = await assessments.latest_version(use_case.id, rules.KIND)
+    response = await post_form(client, f"/use-cases/{use_case.reference}/dpia/submit", {"number": "1", "version": str(view.version)})
+    assert response.status_code == 422
+    assert "cannot be submitted yet" in response.text
+    assert f"/use-cases/{use_case.reference}/dpia/assessment#processing-nature" in response.text
+
+
+async def test_dpo_advice_without_summary_shows_summary(client, people, use_case, make_person):
+    author = await make_person(Role.CENTRAL_TEAM)
+    ia = await make_person(Role.INFORMATION_ASSURANCE)
+    from tests.dpia.helpers import submitted
+
+    view = await submitted(author, use_case.reference)
+    view = await service.start_review(ia, use_case.reference, 1, view.version)
+    await _as(client, "adviser")
+    response = await post_form(
+        client, f"/use-cases/{use_case.reference}/dpia/versions/1/dpo-advice", {"version": str(view.version), "advises_approval": "yes", "summary": ""}
+    )
+    assert response.status_code == 422
+    assert 'href="#summary"' in response.text
+
+
+async def test_decision_by_author_is_refused(client, make_person, use_case):
+    from tests.dpia.helpers import advised
+
+    writer = await make_person(Role.CENTRAL_TEAM, Role.INFORMATION_ASSURANCE, username="writer")
+    ia = await make_person(Role.INFORMATION_ASSURANCE)
+    dpo = await make_person(Role.DATA_PROTECTION_OFFICER)
+    view = await advised(writer, ia, dpo, use_case.reference)
+    await _as(client, "writer")
+    page = await client.get(f"/use-cases/{use_case.reference}/dpia/versions/1")
+    assert "Record decision" not in page.text
+    response = await post_form(client, f"/use-cases/{use_case.reference}/dpia/versions/1/decision", {"version": str(view.version), "decision": "approve"})
+    assert response.status_code == 403
+    latest = await assessments.latest_version(use_case.id, rules.KIND)
+    assert latest.status == "dpo_advice_recorded"
+
+
+async def test_form_without_csrf_is_refused(client, people, use_case):
+    await _as(client, "owner")
+    response = await client.post(f"/use-cases/{use_case.reference}/dpia/start", data={}, follow_redirects=False)
+    assert response.status_code == 403
+    assert await assessments.latest_version(use_case.id, rules.KIND) is None
+
+
+async def test_other_department_cannot_open_form(client, make_person, use_case):
+    await make_person(Role.BUSINESS_OWNER, username="vetting.owner", department="Vetting Unit")
+    await _as(client, "vetting.owner")
+    response = await post_form(client, f"/use-cases/{use_case.reference}/dpia/start", {})
+    assert response.status_code == 403
+
+
+async def test_use_case_panel_shows_blocker(client, people, use_case):
+    await _as(client, "owner")
+    page = await client.get(f"/use-cases/{use_case.reference}")
+    assert "No DPIA has been started" in page.text
+
+
+async def test_queue_shows_dpo_work(client, people, use_case, make_person):
+    from tests.dpia.helpers import submitted
+
+    author = await make_person(Role.CENTRAL_TEAM)
+    ia = await make_person(Role.INFORMATION_ASSURANCE)
+    view = await submitted(author, use_case.reference)
+    await service.start_review(ia, use_case.reference, 1, view.version)
+    await _as(client, "adviser")
+    queue = await client.get("/dpia")
+    assert "Give DPO advice" in queue.text
+    home = await client.get("/")
+    assert f"DPIA version 1 of {use_case.reference}" in home.text
+
+
+async def test_queue_hidden_from_authors(client, people):
+    await _as(client, "owner")
+    response = await client.get("/dpia")
+    assert response.status_code == 403

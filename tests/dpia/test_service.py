@@ -1,0 +1,379 @@
+"""DPIA service: versions and hashes, the review workflow, separation of duties, conditions, ICO."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import datetime as dt
+
+import pytest
+
+from governance import assessments
+from governance.clock import london_today
+from governance.errors import Conflict, Forbidden, InvalidInput, StaleVersion
+from governance.roles import Role
+from governance.tables import AuditEntry, SignOff
+
+from dpia import rules, service
+from dpia.tables import Condition
+from tests.dpia.helpers import advised, approved, complete_content, not_required_content, submitted
+
+
+async def _decision_sign_offs(view) -> list:
+    return [item for item in await assessments.list_sign_offs(view.id) if item.decision in ("approved", "approved_with_conditions", "rejected")]
+
+
+# Versions and hashing -------------------------------------------------------------------------------
+
+
+async def test_first_version_prefills_regime(author, use_case):
+    view = await service.start_version(author, use_case.reference)
+    assert view.content["screening"]["regimes"][0]["regime"] == "dpa_2018_part_3"
+    assert view.content["matrix"] == {"name": "ico-3x3", "version": 1}
+
+
+async def test_submit_freezes_and_hashes(author, use_case):
+    view = await submitted(author, use_case.reference)
+    assert view.status == "submitted"
+    assert len(view.content_hash) == 64
+    assert view.hash_matches()
+
+
+async def test_submitted_content_cannot_change(author, use_case):
+    view = await submitted(author, use_case.reference)
+    with pytest.raises(Conflict):
+        await service.save_draft(author, use_case.reference, view.number, view.version, complete_content())
+
+
+async def test_incomplete_submit_names_fields(author, use_case):
+    view = await service.start_version(author, use_case.reference)
+    with pytest.raises(InvalidInput) as raised:
+        await service.submit(author, use_case.reference, view.number, view.version)
+    fields = [error.field for error in raised.value.errors]
+    assert "screening.outcome" in fields
+    latest = await assessments.latest_version(use_case.id, rules.KIND)
+    assert latest.status == "draft"
+
+
+async def test_change_after_approval_starts_new_version(author, ia, dpo, use_case):
+    first = await approved(author, ia, dpo, use_case.reference)
+    second = await service.start_version(author, use_case.reference)
+    assert second.number == 2
+    assert second.content == first.content
+    old = await assessments.get_version(use_case.id, rules.KIND, 1)
+    assert old.status == "approved"
+    assert old.content_hash == first.content_hash
+
+
+async def test_new_version_supersedes_one_under_review(author, ia, dpo, use_case):
+    await advised(author, ia, dpo, use_case.reference)
+    await service.start_version(author, use_case.reference)
+    old = await assessments.get_version(use_case.id, rules.KIND, 1)
+    assert old.status == "superseded"
+
+
+async def test_old_hash_stays_after_resubmission(author, ia, dpo, use_case):
+    first = await approved(author, ia, dpo, use_case.reference)
+    draft = await service.start_version(author, use_case.reference)
+    content = copy.deepcopy(draft.content)
+    content["risks"][0]["likelihood"] = "probable"
+    draft = await service.save_draft(author, use_case.reference, 2, draft.version, content)
+    second = await service.submit(author, use_case.reference, 2, draft.version)
+    assert second.content_hash != first.content_hash
+    sign_offs = await assessments.list_sign_offs(first.id)
+    assert {item.content_hash for item in sign_offs} == {first.content_hash}
+
+
+async def test_diff_between_versions(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference)
+    draft = await service.start_version(author, use_case.reference)
+    content = copy.deepcopy(draft.content)
+    content["risks"][0]["severity"] = "significant"
+    await service.save_draft(author, use_case.reference, 2, draft.version, content)
+    _, _, changes = await service.diff_versions(use_case.reference, 1, 2)
+    assert [change.path for change in changes] == ["risks[0].severity"]
+
+
+async def test_stale_draft_save_conflicts(author, use_case):
+    view = await service.start_version(author, use_case.reference)
+    await service.save_draft(author, use_case.reference, 1, view.version, {"screening": {"reasons": "first"}})
+    with pytest.raises(StaleVersion):
+        await service.save_draft(author, use_case.reference, 1, view.version, {"screening": {"reasons": "second"}})
+
+
+async def test_other_department_owner_cannot_author(make_person, use_case):
+    outsider = await make_person(Role.BUSINESS_OWNER, department="Vetting Unit")
+    with pytest.raises(Forbidden):
+        await service.start_version(outsider, use_case.reference)
+
+
+# Workflow and separation of duties ------------------------------------------------------------------
+
+
+async def test_approval_sets_review_date(author, ia, dpo, use_case):
+    view = await approved(author, ia, dpo, use_case.reference, complete_content(residual="medium"))
+    assert view.review_date == rules.add_months(london_today(), 12)
+
+
+async def test_approval_records_sign_offs(author, ia, dpo, use_case):
+    view = await approved(author, ia, dpo, use_case.reference)
+    meanings = [item.meaning for item in await assessments.list_sign_offs(view.id)]
+    assert meanings == ["DPO advice given", "DPO advice accepted", "Measures and residual risks approved"]
+
+
+async def test_author_cannot_approve(make_person, ia, dpo, use_case):
+    author_and_ia = await make_person(Role.BUSINESS_OWNER, Role.INFORMATION_ASSURANCE, department="Force Contact Centre")
+    view = await advised(author_and_ia, ia, dpo, use_case.reference)
+    with pytest.raises(Forbidden):
+        await service.decide(author_and_ia, use_case.reference, 1, view.version, action="approve")
+
+
+async def test_submitter_cannot_start_review(make_person, author, use_case):
+    submitter = await make_person(Role.CENTRAL_TEAM, Role.INFORMATION_ASSURANCE)
+    view = await service.start_version(author, use_case.reference)
+    view = await service.save_draft(author, use_case.reference, 1, view.version, complete_content())
+    view = await service.submit(submitter, use_case.reference, 1, view.version)
+    with pytest.raises(Forbidden):
+        await service.start_review(submitter, use_case.reference, 1, view.version)
+
+
+async def test_adviser_cannot_also_approve(make_person, author, ia, use_case):
+    both = await make_person(Role.DATA_PROTECTION_OFFICER, Role.INFORMATION_ASSURANCE)
+    view = await advised(author, ia, both, use_case.reference)
+    with pytest.raises(Forbidden):
+        await service.decide(both, use_case.reference, 1, view.version, action="approve")
+
+
+async def test_approval_needs_role(author, ia, dpo, use_case):
+    view = await advised(author, ia, dpo, use_case.reference)
+    with pytest.raises(Forbidden):
+        await service.decide(dpo, use_case.reference, 1, view.version, action="approve")
+
+
+async def test_decision_needs_dpo_advice(author, ia, use_case):
+    view = await submitted(author, use_case.reference)
+    view = await service.start_review(ia, use_case.reference, 1, view.version)
+    with pytest.raises(Conflict):
+        await service.decide(ia, use_case.reference, 1, view.version, action="approve")
+
+
+async def test_overruling_advice_needs_reasons(author, ia, dpo, use_case):
+    view = await advised(author, ia, dpo, use_case.reference, advises_approval=False)
+    with pytest.raises(InvalidInput) as raised:
+        await service.decide(ia, use_case.reference, 1, view.version, action="approve")
+    assert raised.value.errors[0].field == "reasons"
+
+
+async def test_overruling_advice_recorded(author, ia, dpo, use_case):
+    view = await advised(author, ia, dpo, use_case.reference, advises_approval=False)
+    view = await service.decide(ia, use_case.reference, 1, view.version, action="approve", reasons="Risk accepted by the chief officer.")
+    overruled = [item for item in await assessments.list_sign_offs(view.id) if item.meaning == "DPO advice overruled"]
+    assert overruled[0].reasons == "Risk accepted by the chief officer."
+
+
+async def test_conditions_required_for_conditional_approval(author, ia, dpo, use_case):
+    view = await advised(author, ia, dpo, use_case.reference)
+    with pytest.raises(InvalidInput) as raised:
+        await service.decide(ia, use_case.reference, 1, view.version, action="approve_with_conditions")
+    assert raised.value.errors[0].field == "conditions"
+
+
+async def test_decision_on_older_version_conflicts(author, ia, dpo, use_case):
+    view = await advised(author, ia, dpo, use_case.reference)
+    await service.start_version(author, use_case.reference)
+    with pytest.raises(Conflict) as raised:
+        await service.decide(ia, use_case.reference, 1, view.version, action="approve")
+    assert raised.value.extra["latest_version"] == 2
+
+
+async def test_second_decision_conflicts(author, ia, ia2, dpo, use_case):
+    view = await advised(author, ia, dpo, use_case.reference)
+    await service.decide(ia, use_case.reference, 1, view.version, action="approve")
+    with pytest.raises(Conflict):
+        await service.decide(ia2, use_case.reference, 1, view.version + 1, action="reject", reasons="Late")
+
+
+async def test_concurrent_decisions_record_one(author, ia, ia2, dpo, use_case):
+    view = await advised(author, ia, dpo, use_case.reference)
+    results = await asyncio.gather(
+        service.decide(ia, use_case.reference, 1, view.version, action="approve"),
+        service.decide(ia2, use_case.reference, 1, view.version, action="reject", reasons="Not proportionate."),
+        return_exceptions=True,
+    )
+    failures = [result for result in results if isinstance(result, Exception)]
+    assert len(failures) == 1
+    assert isinstance(failures[0], Conflict)
+    final = await assessments.get_version(use_case.id, rules.KIND, 1)
+    assert len(await _decision_sign_offs(final)) == 1
+    decided = await AuditEntry.count().where(AuditEntry.action.is_in(["dpia.approve", "dpia.reject"])).run()
+    assert decided == 1
+
+
+async def test_request_changes_then_next_version(author, ia, use_case):
+    view = await submitted(author, use_case.reference)
+    view = await service.request_changes(ia, use_case.reference, 1, view.version, "Add the retention period.")
+    assert view.status == "changes_requested"
+    second = await service.start_version(author, use_case.reference)
+    assert second.number == 2
+    assert second.status == "draft"
+
+
+async def test_request_changes_after_advice_allowed(author, ia, dpo, use_case):
+    view = await advised(author, ia, dpo, use_case.reference)
+    view = await service.request_changes(ia, use_case.reference, 1, view.version, "Reflect the DPO's point on logging.")
+    assert view.status == "changes_requested"
+
+
+async def test_not_required_screening_needs_approval(author, ia, dpo, use_case):
+    view = await approved(author, ia, dpo, use_case.reference, not_required_content())
+    signatures = [item.meaning for item in await assessments.list_sign_offs(view.id)]
+    assert "Screening outcome approved: no DPIA needed" in signatures
+    findings = await service.readiness_findings(use_case.id)
+    assert findings[0].passed
+
+
+async def test_not_required_unapproved_blocks(author, use_case):
+    await submitted(author, use_case.reference, not_required_content())
+    findings = await service.readiness_findings(use_case.id)
+    assert not findings[0].passed
+
+
+async def test_sign_offs_cannot_be_edited(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference)
+    with pytest.raises(Exception, match="append-only"):
+        await SignOff.update({SignOff.meaning: "forged"}).where(SignOff.id > 0).run()
+
+
+async def test_sign_offs_cannot_be_deleted(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference)
+    with pytest.raises(Exception, match="append-only"):
+        await SignOff.delete().where(SignOff.id > 0).run()
+
+
+# After approval -------------------------------------------------------------------------------------
+
+
+async def test_readiness_passes_after_approval(author, ia, dpo, use_case):
+    view = await approved(author, ia, dpo, use_case.reference)
+    findings = await service.readiness_findings(use_case.id)
+    assert findings[0].passed
+    assert findings[0].evidence["content_hash"] == view.content_hash
+
+
+async def test_revocation_blocks(author, ia, dpo, use_case):
+    view = await approved(author, ia, dpo, use_case.reference)
+    await service.revoke(ia, use_case.reference, 1, view.version, "The bot now reads a new system.")
+    findings = await service.readiness_findings(use_case.id)
+    assert "revoked" in findings[0].detail
+
+
+async def test_revocation_needs_reason(author, ia, dpo, use_case):
+    view = await approved(author, ia, dpo, use_case.reference)
+    with pytest.raises(InvalidInput):
+        await service.revoke(ia, use_case.reference, 1, view.version, " ")
+
+
+async def test_revocation_needs_role(author, ia, dpo, use_case):
+    view = await approved(author, ia, dpo, use_case.reference)
+    with pytest.raises(Forbidden):
+        await service.revoke(author, use_case.reference, 1, view.version, "Mine")
+
+
+async def test_review_date_change_needs_reason(author, ia, dpo, use_case):
+    view = await approved(author, ia, dpo, use_case.reference)
+    with pytest.raises(InvalidInput):
+        await service.change_review_date(ia, use_case.reference, 1, view.version, dt.date(2030, 1, 1), "")
+
+
+async def test_past_review_date_blocks(author, ia, dpo, use_case):
+    view = await approved(author, ia, dpo, use_case.reference)
+    await service.change_review_date(ia, use_case.reference, 1, view.version, london_today(), "Brought forward after an incident.")
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2)
+    findings = await service.readiness_findings(use_case.id, later)
+    assert "lapsed" in findings[0].detail
+
+
+async def test_pre_go_live_condition_blocks_until_met(author, ia, dpo, use_case):
+    condition = service.NewCondition("Brief the crime recorders.", "Training lead", None, True)
+    await approved(author, ia, dpo, use_case.reference, action="approve_with_conditions", conditions=[condition])
+    findings = await service.readiness_findings(use_case.id)
+    assert "Brief the crime recorders." in findings[0].detail
+    recorded = (await service.list_conditions(use_case.id))[0]
+    await service.mark_condition_met(author, use_case.reference, recorded.id, recorded.version, "Briefed on 1 December.")
+    assert (await service.readiness_findings(use_case.id))[0].passed
+
+
+async def test_later_condition_does_not_block(author, ia, dpo, use_case):
+    condition = service.NewCondition("Report link errors after three months.", "Dan Okafor", None, False)
+    await approved(author, ia, dpo, use_case.reference, action="approve_with_conditions", conditions=[condition])
+    assert (await service.readiness_findings(use_case.id))[0].passed
+
+
+async def test_condition_added_after_approval_blocks(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference)
+    await service.add_condition(ia, use_case.reference, service.NewCondition("Pen test the bot account.", "Security", None, True))
+    assert not (await service.readiness_findings(use_case.id))[0].passed
+
+
+async def test_withdrawn_condition_stops_blocking(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference)
+    condition = await service.add_condition(ia, use_case.reference, service.NewCondition("Pen test.", "Security", None, True))
+    await service.withdraw_condition(ia, use_case.reference, condition.id, condition.version, "Covered by the platform test.")
+    assert (await service.readiness_findings(use_case.id))[0].passed
+    assert await Condition.count().run() == 1
+
+
+async def test_condition_changes_audited(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference)
+    condition = await service.add_condition(ia, use_case.reference, service.NewCondition("Pen test.", "Security", None, True))
+    await service.update_condition(ia, use_case.reference, condition.id, condition.version, {"owner": "Cyber team"})
+    actions = [row["action"] for row in await AuditEntry.select(AuditEntry.action).where(AuditEntry.entity_type == "dpia_condition").run()]
+    assert actions == ["dpia.condition_added", "dpia.condition_updated"]
+
+
+async def test_ico_consultation_lifecycle(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference, complete_content(residual="high"))
+    assert "no consultation" in (await service.readiness_findings(use_case.id))[0].detail
+
+    ico = await service.record_ico_consultation(dpo, use_case.reference, submitted_on=london_today())
+    assert "pending" in (await service.readiness_findings(use_case.id))[0].detail
+
+    ico = await service.record_ico_response(
+        dpo, use_case.reference, ico.version, response="No objection.", response_received_on=london_today(), outcome="no_objection"
+    )
+    assert (await service.readiness_findings(use_case.id))[0].passed
+
+    await service.reopen_ico_consultation(ia, use_case.reference, ico.version, "The ICO asked for the logging design.")
+    assert not (await service.readiness_findings(use_case.id))[0].passed
+
+
+async def test_ico_not_needed_without_high_risk(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference)
+    with pytest.raises(Conflict):
+        await service.record_ico_consultation(dpo, use_case.reference, submitted_on=london_today())
+
+
+async def test_ico_outcome_outside_list_rejected(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference, complete_content(residual="high"))
+    ico = await service.record_ico_consultation(dpo, use_case.reference, submitted_on=london_today())
+    with pytest.raises(InvalidInput) as raised:
+        await service.record_ico_response(dpo, use_case.reference, ico.version, response="x", response_received_on=london_today(), outcome="maybe")
+    assert raised.value.errors[0].field == "outcome"
+
+
+async def test_readiness_changes_reported(author, ia, dpo, use_case, monkeypatch):
+    calls = []
+
+    async def spy(actor, use_case_id, reason):
+        calls.append(reason)
+
+    monkeypatch.setattr("governance.golive.readiness_may_have_changed", spy)
+    await approved(author, ia, dpo, use_case.reference, complete_content(residual="high"))
+    ico = await service.record_ico_consultation(dpo, use_case.reference, submitted_on=london_today())
+    ico = await service.record_ico_response(dpo, use_case.reference, ico.version, response="Fine.", response_received_on=london_today(), outcome="no_objection")
+    await service.reopen_ico_consultation(dpo, use_case.reference, ico.version, "More questions.")
+    condition = await service.add_condition(ia, use_case.reference, service.NewCondition("Pen test.", "Security", None, True))
+    await service.update_condition(ia, use_case.reference, condition.id, condition.version, {"text": "Pen test before go-live."})
+    assert any("reopened" in reason for reason in calls)
+    assert any("condition" in reason and "added" in reason for reason in calls)
+    assert any("condition" in reason and "updated" in reason for reason in calls)
