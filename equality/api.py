@@ -39,8 +39,8 @@ logger = logging.getLogger(__name__)
 # Request bodies ------------------------------------------------------------------------------------
 
 
-# Answers are plain JSON objects rather than nested Structs so that the service names a bad value by
-# its full path (for example characteristics.race.impact); msgspec would report characteristics[...].
+# Answers are plain JSON objects rather than nested Structs, so that the service can name a bad value
+# by its full path (for example characteristics.race.impact). msgspec reports characteristics[...].
 
 
 class ScreeningDraft(msgspec.Struct, forbid_unknown_fields=True):
@@ -151,7 +151,7 @@ class EqualitySummaryApi(Controller):
 
     @get("/", opt=allow_everyone())
     async def summary(self, reference: FromPath[str]) -> dict[str, Any]:
-        """The latest screening and full assessment, whether a full assessment is needed, and readiness."""
+        """Return the latest screening and full assessment, whether a full assessment is needed, and readiness."""
         record = await service.load_record(reference)
         latest_screening = record.latest(SCREENING)
         latest_assessment = record.latest(ASSESSMENT)
@@ -169,7 +169,7 @@ class EqualitySummaryApi(Controller):
 
     @get("/readiness", opt=allow_everyone())
     async def readiness(self, reference: FromPath[str]) -> list[dict[str, Any]]:
-        """The equality part of go-live readiness: the blockers, or the pass with its evidence."""
+        """Return the equality part of go-live readiness: the blockers, or the pass with its evidence."""
         use_case = await register.get_use_case(reference)
         return [item.as_dict() for item in await run_check(use_case.ref, utcnow())]
 
@@ -361,7 +361,7 @@ class EqualityQueueApi(Controller):
 
     @get("/reference-data", opt=allow_everyone())
     async def reference_data(self) -> dict[str, Any]:
-        """The accepted values: impacts, groups affected, the aims and the characteristics a new screening covers."""
+        """Return the accepted impacts, groups affected and aims, and the characteristics a new screening covers."""
         return {
             "impacts": IMPACTS,
             "affected": AFFECTED,
@@ -378,7 +378,7 @@ class LocalCharacteristicApi(Controller):
 
     @get("/", opt=allow_everyone())
     async def list_local(self) -> list[dict[str, Any]]:
-        """Every local characteristic, active or not, in the order added."""
+        """List every local characteristic, active or not, in the order added."""
         return [item.as_api() for item in await local_characteristics.list_local()]
 
     @post("/", opt=allow(Role.ADMINISTRATOR))

@@ -23,9 +23,9 @@ from governance.packages import DemoContext
 
 logger = logging.getLogger(__name__)
 
-# Modules whose ``utcnow`` stamps the records the demo writes. NOTE: the core has no clock that a
-# caller can set, so the demo replaces these module attributes for the length of each step; it
-# runs once at start-up, before the server accepts requests.
+# Modules whose ``utcnow`` stamps the records the demo writes.
+# NOTE: the core has no clock that a caller can set, so the demo replaces these module attributes
+# for the length of each step. That is safe only because the demo loads before the server starts.
 _STAMPED_MODULES = (assessments, service, local_characteristics)
 
 

@@ -141,36 +141,30 @@ def _assessment_body(document: Any, view: VersionView) -> None:
     )
 
     documents.add_heading(document, "Impacts and mitigations")
-    rows = []
-    for key, entry in (content.get("impacts") or {}).items():
-        remains = {True: "Yes", False: "No"}.get(entry.get("remains"), "Not answered")
-        rows.append(
-            (
-                entry.get("label", key),
-                IMPACTS.get(entry.get("impact", ""), entry.get("impact", "")),
-                AFFECTED.get(entry.get("affected", ""), ""),
-                entry.get("mitigation") or "Not given",
-                entry.get("owner") or "Not given",
-                _date_text(entry.get("due_date")) or "Not given",
-                remains,
-                entry.get("justification")
-                or ("Not needed" if entry.get("remains") is False else "Not given"),
-            )
+    impacts = content.get("impacts") or {}
+    if not impacts:
+        documents.add_note(document, "No impacts to mitigate.")
+    for key, entry in impacts.items():
+        impact = IMPACTS.get(entry.get("impact", ""), entry.get("impact", ""))
+        remains = entry.get("remains")
+        documents.add_heading(
+            document, f"{entry.get('label', key)}: {impact.lower()} impact", level=2
         )
-    documents.add_table(
-        document,
-        [
-            "Characteristic",
-            "Screened impact",
-            "Who is affected",
-            "Mitigation",
-            "Owner",
-            "Due",
-            "Impact remains",
-            "Justification for what remains",
-        ],
-        rows,
-    )
+        pairs = [
+            ("Who is affected", AFFECTED.get(entry.get("affected", ""), "Not given")),
+            ("Mitigation", entry.get("mitigation") or "Not given"),
+            ("Owner", entry.get("owner") or "Not given"),
+            ("Due", _date_text(entry.get("due_date")) or "Not given"),
+            (
+                "Impact remains after mitigation",
+                {True: "Yes", False: "No"}.get(remains, "Not answered"),
+            ),
+        ]
+        if remains or entry.get("justification"):
+            pairs.append(
+                ("Justification for what remains", entry.get("justification") or "Not given")
+            )
+        documents.add_summary(document, pairs)
 
     documents.add_heading(document, "Action plan")
     plan = content.get("action_plan") or []

@@ -33,7 +33,6 @@ from equality.rules import (
     screened_characteristics,
 )
 from governance import register
-from governance.assessments import VersionView
 from governance.auth import CurrentActor, allow, allow_everyone
 from governance.clock import format_date, utcnow
 from governance.documents import DOCX_MEDIA_TYPE, attachment_headers

@@ -1,4 +1,4 @@
-"""What the equality package contributes to the app: routes, the gate check, the use-case panel, the
+"""The equality package's contribution to the app: routes, the gate check, the use-case panel, the
 equality lead's navigation and queues, and demo data."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ DEMO_FILE = Path(__file__).parent / "demo.toml"
 
 
 async def use_case_panel(use_case: UseCaseRef, actor: Actor) -> UseCasePanel:
-    """The use case's screening and full assessment at a glance, with the equality readiness result."""
+    """Build the use-case page section: screening and full assessment at a glance, and readiness."""
     record = await service.load_record(use_case.reference)
     screening = record.latest(SCREENING)
     results = await run_check(use_case, utcnow())

@@ -31,6 +31,7 @@ class WaitingDecision:
     view: VersionView
     title: str
     compared_with: int | None
+    compared_with_approved: bool
     changed_paths: tuple[str, ...]
 
     @property
@@ -40,10 +41,11 @@ class WaitingDecision:
     @property
     def change_summary(self) -> str:
         if self.compared_with is None:
-            return "First version: nothing approved before"
+            return "First version"
         count = len(self.changed_paths)
         noun = "change" if count == 1 else "changes"
-        return f"{count} {noun} since approved version {self.compared_with}"
+        which = "approved version" if self.compared_with_approved else "version"
+        return f"{count} {noun} since {which} {self.compared_with}"
 
     def as_api(self) -> dict:
         return {
@@ -55,6 +57,7 @@ class WaitingDecision:
             "submitted_by": self.view.submitted_by,
             "submitted_at": self.view.submitted_at.isoformat() if self.view.submitted_at else None,
             "compared_with_version": self.compared_with,
+            "compared_with_approved": self.compared_with_approved,
             "changed_fields": list(self.changed_paths),
             "href": version_href(self.view),
         }
@@ -63,8 +66,9 @@ class WaitingDecision:
 async def decisions_waiting() -> list[WaitingDecision]:
     """Return versions waiting for the equality lead, oldest submission first.
 
-    A submitted version that a newer version has replaced is left out: only the latest version of
-    a use case's screening or full assessment can be decided.
+    Changes are counted since the last approved version or, when none was approved, since the
+    version before. A submitted version that a newer version has replaced is left out: only the
+    latest version of a use case's screening or full assessment can be decided.
     """
     waiting = []
     for kind in KINDS:
@@ -78,7 +82,13 @@ async def decisions_waiting() -> list[WaitingDecision]:
                 for item in versions
                 if item.number < view.number and item.decision == "approved"
             ]
-            base = approved[-1] if approved else None
+            earlier = [item for item in versions if item.number < view.number]
+            if approved:
+                base = approved[-1]
+            elif earlier:
+                base = earlier[-1]
+            else:
+                base = None
             changes = assessments.diff_content(base.content, view.content) if base else []
             use_case = await register.get_use_case(view.use_case_ref)
             waiting.append(
@@ -86,6 +96,7 @@ async def decisions_waiting() -> list[WaitingDecision]:
                     view=view,
                     title=use_case.title,
                     compared_with=base.number if base else None,
+                    compared_with_approved=bool(approved),
                     changed_paths=tuple(change.path for change in changes),
                 )
             )
@@ -163,7 +174,7 @@ async def _department_of(actor: Actor) -> str | None:
 async def author_queue(actor: Actor) -> list[QueueItem]:
     """Home-page queue for authors: versions sent back, and full assessments that are needed but missing.
 
-    Business owners see their own department's use cases; the central team sees every department.
+    Business owners get their own department's use cases and the central team every department's.
     """
     if not actor.has_any(Role.CENTRAL_TEAM, Role.BUSINESS_OWNER):
         return []

@@ -25,9 +25,9 @@ from governance.roles import Role
 
 @dataclass(frozen=True)
 class VersionFacts:
-    """What readiness needs to know about one version of a screening or full assessment.
+    """The facts about one screening or full-assessment version that readiness depends on.
 
-    ``impacts`` holds the flagged impacts of a screening, or the impacts a full assessment covers.
+    ``impacts`` lists the flagged impacts of a screening, or the impacts a full assessment covers.
     ``hash_matches`` is False when a frozen version's stored content no longer matches its hash.
     """
 
@@ -301,8 +301,8 @@ def decide_readiness(snapshot: ReadinessSnapshot) -> list[CheckResult]:
     """Decide whether equality allows the use case to go (or stay) live.
 
     Passes only when the equality screening on record is approved, not revoked and not past its
-    review date; when it found a negative or not known impact, the full assessment on record must
-    be approved and in force too and cover every such impact. When the use case went live at a
+    review date. When it found a negative or not known impact, the full assessment on record must
+    also be approved and in force, and cover every such impact. When the use case went live at a
     known time, an approval in force at that time must have been given before it.
     """
     findings, evidence = _current_findings(snapshot)

@@ -72,7 +72,7 @@ SHORT_TEXT_LIMIT = 200
 ACTION_PLAN_LIMIT = 50
 
 # Review periods in months from the approval date. Shorter when a risk to equality remains, so that
-# the equality lead sees again whether the mitigations worked.
+# the equality lead checks again whether the mitigations worked.
 REVIEW_MONTHS = 12
 REVIEW_MONTHS_WITH_IMPACT = 6
 
@@ -446,8 +446,8 @@ def clean_assessment(
     ``data`` may hold ``impacts`` (key -> mitigation, owner, due_date, remains, justification),
     ``action_plan`` (a list of action, owner, due_date) and ``engagement``. The impacts to cover are
     those that ``basis`` flagged. With ``complete`` (submission) every impact needs a mitigation,
-    an owner, a due date and whether an impact remains, with a justification if one does; the plan
-    needs at least one action, and the engagement or consultation done must be described.
+    an owner, a due date and whether an impact remains, with a justification if one does. The plan
+    then needs at least one action, and the engagement or consultation done must be described.
     """
     errors = ErrorCollector()
     for name in sorted(set(data) - {"impacts", "action_plan", "engagement"}):
@@ -554,7 +554,7 @@ def clean_assessment(
 
 
 def remaining_impacts(content: Mapping[str, Any]) -> list[str]:
-    """Return the labels of impacts a full assessment says remain after mitigation."""
+    """Return the labels of the impacts that a full assessment records as remaining after mitigation."""
     return [
         entry.get("label", key)
         for key, entry in (content.get("impacts") or {}).items()
@@ -575,8 +575,8 @@ def add_months(day: dt.date, months: int) -> dt.date:
 def review_date_for(kind: str, approved_on: dt.date, content: Mapping[str, Any]) -> dt.date:
     """Return when an approved version must be reviewed.
 
-    Twelve months after approval; six months when a negative or not known impact was screened, or
-    when a full assessment accepts an impact that remains after mitigation.
+    The period is twelve months after approval. It is six months when a negative or not known
+    impact was screened, or when a full assessment accepts an impact that remains after mitigation.
     """
     months = REVIEW_MONTHS
     if kind == SCREENING and content.get("outcome") == OUTCOME_REQUIRED:

@@ -5,11 +5,11 @@ saved as often as needed, submitting freezes and hashes it, and the equality lea
 requests changes or rejects it. The lead must not have written, edited or submitted the version,
 may decide only the latest version, and signs the decision against the version's hash.
 
-A full assessment responds to the screening version on record once that version is submitted or
-approved and found a negative or not known impact. A new screening version moves any full
-assessment draft onto its impacts; an approved full assessment stays valid for a newer approved
-screening only while it covers every impact that screening flags (the readiness check says which
-impacts are missing otherwise).
+A full assessment responds to the newest screening version that is submitted or approved (and not
+revoked), once that version finds a negative or not known impact. When a newer screening version is
+submitted, the full-assessment draft moves onto its impacts. An approved full assessment stays valid
+for a newer approved screening only while it covers every impact that screening flags. Otherwise
+the readiness check names the impacts it does not cover.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from equality.rules import (
     SCHEMAS,
     SCREENING,
     TEXT_LIMIT,
-    Characteristic,
     ScreeningBasis,
     blank_assessment,
     blank_screening,
@@ -69,13 +68,7 @@ WORKFLOW = Workflow(
 )
 
 DECISIONS = {"approve": "approved", "request_changes": "changes_requested", "reject": "rejected"}
-DECISION_LABELS = {
-    "approve": "Approve",
-    "request_changes": "Request changes",
-    "reject": "Reject",
-}
-
-# What the equality lead's signature means for each decision; stored with the sign-off.
+# The meaning of the equality lead's signature for each decision, stored with the sign-off.
 MEANINGS: dict[tuple[str, str], str] = {
     (SCREENING, "approve"): "Equality screening approved: due regard shown",
     (SCREENING, "request_changes"): "Changes requested to the equality screening",
@@ -350,8 +343,8 @@ async def submit(
 ) -> VersionView:
     """Check that every answer is given, then freeze and hash the draft for the equality lead.
 
-    The draft is first moved onto the current characteristics (screening) or the impacts of the
-    screening on record (full assessment), so that what is frozen is complete and current.
+    The draft is first moved onto the current characteristics (screening), or onto the impacts of
+    the screening it responds to (full assessment), so that what is frozen is complete and current.
     """
     check_kind(kind)
     use_case = await register.get_use_case(reference)
@@ -364,7 +357,9 @@ async def submit(
                 f"{view.status.replace('_', ' ')}; only a draft can be submitted"
             )
         if view.version != expected_version:
-            raise StaleVersion(f"{kind} version {number}", expected_version, view.version)
+            raise StaleVersion(
+                f"{KIND_LABELS[kind].lower()} version {number}", expected_version, view.version
+            )
 
         rebased = await _rebased(kind, use_case.id, view.content)
         content = await _clean_content(
@@ -411,9 +406,9 @@ async def decide(
 ) -> VersionView:
     """Record the equality lead's decision on the latest submitted version and sign it.
 
-    Raises ``Forbidden`` for anyone but an equality lead who did not write, edit or submit the
-    version; ``Conflict`` when the version is not the latest or not awaiting a decision, and
-    ``StaleVersion`` when another decision got there first, so exactly one decision is recorded.
+    Raises ``Forbidden`` unless the actor is an equality lead who did not write, edit or submit
+    the version. Raises ``Conflict`` when the version is not the latest or not awaiting a decision.
+    Raises ``StaleVersion`` when another decision got there first, so exactly one is recorded.
     """
     check_kind(kind)
     ensure_lead(actor, "deciding on an equality screening or full assessment")
@@ -440,7 +435,9 @@ async def decide(
                 extra={"latest_version": latest.number},
             )
         if view.version != expected_version:
-            raise StaleVersion(f"{kind} version {number}", expected_version, view.version)
+            raise StaleVersion(
+                f"{KIND_LABELS[kind].lower()} version {number}", expected_version, view.version
+            )
         if view.status != "submitted":
             raise Conflict(
                 f"{KIND_LABELS[kind].lower()} version {number} is {view.status.replace('_', ' ')}, "
@@ -540,7 +537,3 @@ async def change_review_date(
         view = await _approved_latest(use_case.id, kind, number, "change the review date of")
         assert day is not None
         return await assessments.change_review_date(actor, view, expected_version, day, reason)
-
-
-def characteristics_of(view: VersionView) -> list[Characteristic]:
-    return screened_characteristics(view.content)

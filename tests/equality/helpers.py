@@ -11,8 +11,10 @@ from governance.assessments import VersionView
 from governance.audit import Actor
 
 
-def screening_data(impacts: dict[str, str] | None = None, keys: list[str] | None = None) -> dict[str, Any]:
-    """Return complete screening input: every characteristic neutral unless ``impacts`` says otherwise."""
+def screening_data(
+    impacts: dict[str, str] | None = None, keys: list[str] | None = None
+) -> dict[str, Any]:
+    """Return complete screening input: every characteristic neutral except those in ``impacts``."""
     impacts = impacts or {}
     keys = keys or sorted(PROTECTED_KEYS)
     return {
@@ -42,14 +44,24 @@ def assessment_data(keys: list[str], *, remains: bool = False) -> dict[str, Any]
             }
             for key in keys
         },
-        "action_plan": [{"action": "Check the mitigations work.", "owner": "Nadia Hussain", "due_date": "2027-06-30"}],
+        "action_plan": [
+            {
+                "action": "Check the mitigations work.",
+                "owner": "Nadia Hussain",
+                "due_date": "2027-06-30",
+            }
+        ],
         "engagement": "Consulted the disability advisory group and the victims' panel.",
     }
 
 
-async def submitted_screening(author: Actor, reference: str, impacts: dict[str, str] | None = None) -> VersionView:
+async def submitted_screening(
+    author: Actor, reference: str, impacts: dict[str, str] | None = None
+) -> VersionView:
     view = await service.start_version(author, reference, SCREENING)
-    view = await service.save_draft(author, reference, SCREENING, view.number, view.version, screening_data(impacts))
+    view = await service.save_draft(
+        author, reference, SCREENING, view.number, view.version, screening_data(impacts)
+    )
     return await service.submit(author, reference, SCREENING, view.number, view.version)
 
 
@@ -60,10 +72,17 @@ async def approved_screening(
     return await service.decide(lead, reference, SCREENING, view.number, view.version, "approve")
 
 
-async def submitted_assessment(author: Actor, reference: str, keys: list[str], *, remains: bool = False) -> VersionView:
+async def submitted_assessment(
+    author: Actor, reference: str, keys: list[str], *, remains: bool = False
+) -> VersionView:
     view = await service.start_version(author, reference, ASSESSMENT)
     view = await service.save_draft(
-        author, reference, ASSESSMENT, view.number, view.version, assessment_data(keys, remains=remains)
+        author,
+        reference,
+        ASSESSMENT,
+        view.number,
+        view.version,
+        assessment_data(keys, remains=remains),
     )
     return await service.submit(author, reference, ASSESSMENT, view.number, view.version)
 
@@ -78,8 +97,8 @@ async def approved_assessment(
 async def post_form(client: Any, url: str, data: dict[str, Any]) -> Any:
     """Submit a form as a browser would, with the CSRF token from the ``ag_csrf`` cookie.
 
-    NOTE: ``tests.support.post_form`` passes the fields to httpx as a list of pairs, which this
-    httpx version sends as a raw body and the async client rejects; a dict of field values works.
+    NOTE: ``tests.support.post_form`` passes the fields to httpx as a list of pairs. httpx sends
+    such a list as a raw body, which its async client rejects, so this helper sends a dict.
     """
     if not client.cookies.get("ag_csrf"):
         await client.get("/sign-in")
@@ -87,7 +106,11 @@ async def post_form(client: Any, url: str, data: dict[str, Any]) -> Any:
     return await client.post(url, data=fields, follow_redirects=False)
 
 
-async def sign_in(client: Any, username: str, password: str = "correct horse battery staple") -> Any:
-    response = await post_form(client, "/sign-in", {"username": username, "password": password, "next": "/"})
+async def sign_in(
+    client: Any, username: str, password: str = "correct horse battery staple"
+) -> Any:
+    response = await post_form(
+        client, "/sign-in", {"username": username, "password": password, "next": "/"}
+    )
     assert response.status_code == 303, response.text
     return response

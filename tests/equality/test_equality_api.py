@@ -20,7 +20,9 @@ async def setup(central, make_person):
     """A use case, and API headers for an author, two equality leads, an administrator and the board."""
     await make_use_case(central)
     people = {
-        "owner": await make_person(Role.BUSINESS_OWNER, username="owner", department=DEFAULT_DEPARTMENT),
+        "owner": await make_person(
+            Role.BUSINESS_OWNER, username="owner", department=DEFAULT_DEPARTMENT
+        ),
         "lead": await make_person(Role.EQUALITY_LEAD, username="lead"),
         "lead2": await make_person(Role.EQUALITY_LEAD, username="lead2"),
         "admin": await make_person(Role.ADMINISTRATOR, username="admin"),
@@ -46,18 +48,24 @@ async def start(client, headers, kind="screening"):
 async def save(client, headers, data, kind="screening", number=1):
     current = await client.get(f"{BASE}/{kind}/versions/{number}", headers=headers)
     return await client.put(
-        f"{BASE}/{kind}/versions/{number}", json=body(current.json()["version"], data), headers=headers
+        f"{BASE}/{kind}/versions/{number}",
+        json=body(current.json()["version"], data),
+        headers=headers,
     )
 
 
 async def submit(client, headers, kind="screening", number=1):
     current = await client.get(f"{BASE}/{kind}/versions/{number}", headers=headers)
     return await client.post(
-        f"{BASE}/{kind}/versions/{number}/submit", json={"version": current.json()["version"]}, headers=headers
+        f"{BASE}/{kind}/versions/{number}/submit",
+        json={"version": current.json()["version"]},
+        headers=headers,
     )
 
 
-async def decide(client, headers, action="approve", kind="screening", number=1, version=None, reasons=""):
+async def decide(
+    client, headers, action="approve", kind="screening", number=1, version=None, reasons=""
+):
     if version is None:
         current = await client.get(f"{BASE}/{kind}/versions/{number}", headers=headers)
         version = current.json()["version"]
@@ -128,9 +136,13 @@ async def test_outcome_override_422(client, setup):
 
 async def test_stale_draft_save_409(client, setup):
     await start(client, setup["owner"])
-    first = await client.put(f"{BASE}/screening/versions/1", json=body(1, screening_data()), headers=setup["owner"])
+    first = await client.put(
+        f"{BASE}/screening/versions/1", json=body(1, screening_data()), headers=setup["owner"]
+    )
     assert first.status_code == 200
-    second = await client.put(f"{BASE}/screening/versions/1", json=body(1, screening_data()), headers=setup["owner"])
+    second = await client.put(
+        f"{BASE}/screening/versions/1", json=body(1, screening_data()), headers=setup["owner"]
+    )
     assert second.status_code == 409
     assert second.json()["current_version"] == 2
 
@@ -141,7 +153,9 @@ async def test_anonymous_401(client, setup):
 
 
 async def test_unknown_use_case_404(client, setup):
-    response = await client.get("/api/v1/use-cases/UC-999/equality/screening/versions", headers=setup["lead"])
+    response = await client.get(
+        "/api/v1/use-cases/UC-999/equality/screening/versions", headers=setup["lead"]
+    )
     assert response.status_code == 404
 
 
@@ -227,7 +241,9 @@ async def test_full_journey_over_api(client, setup):
 
     started = await start(client, setup["owner"], "full-assessment")
     assert list(started["content"]["impacts"]) == ["age", "disability"]
-    response = await save(client, setup["owner"], assessment_data(["age", "disability"]), "full-assessment")
+    response = await save(
+        client, setup["owner"], assessment_data(["age", "disability"]), "full-assessment"
+    )
     assert response.status_code == 200, response.text
     response = await submit(client, setup["owner"], "full-assessment")
     assert response.status_code == 200, response.text
@@ -276,9 +292,12 @@ async def test_diff_against_approved(client, setup):
     response = await client.get(f"{BASE}/screening/versions/2/diff", headers=setup["board"])
     data = response.json()
     assert data["compared_with"] == 1
-    assert {"path": "characteristics.age.impact", "kind": "changed", "before": "neutral", "after": "positive"} in data[
-        "changes"
-    ]
+    assert {
+        "path": "characteristics.age.impact",
+        "kind": "changed",
+        "before": "neutral",
+        "after": "positive",
+    } in data["changes"]
 
 
 async def test_export_over_api(client, setup):
@@ -333,7 +352,9 @@ async def test_local_characteristic_lifecycle(client, setup):
 
 async def test_local_characteristic_needs_admin(client, setup):
     response = await client.post(
-        "/api/v1/equality/local-characteristics/", json={"label": "Care experience"}, headers=setup["lead"]
+        "/api/v1/equality/local-characteristics/",
+        json={"label": "Care experience"},
+        headers=setup["lead"],
     )
     assert response.status_code == 403
 
@@ -360,3 +381,16 @@ async def test_openapi_lists_equality_routes(client, setup):
     paths = response.json()["paths"]
     assert "/api/v1/use-cases/{reference}/equality/screening/versions/{number}/decision" in paths
     assert "/api/v1/use-cases/{reference}/equality/full-assessment/versions/{number}" in paths
+
+
+async def test_queue_counts_changes_since_previous(client, setup):
+    await submitted(client, setup)
+    await decide(client, setup["lead"], action="request_changes", reasons="Say more about age")
+    await start(client, setup["owner"])
+    await save(client, setup["owner"], screening_data({"age": "not_known"}), number=2)
+    await submit(client, setup["owner"], number=2)
+    response = await client.get("/api/v1/equality/queue", headers=setup["lead"])
+    [item] = response.json()["decisions"]
+    assert item["compared_with_version"] == 1
+    assert item["compared_with_approved"] is False
+    assert item["changed_fields"] == ["characteristics.age.impact", "outcome"]

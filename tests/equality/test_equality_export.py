@@ -10,7 +10,12 @@ from docx import Document
 from equality import service
 from equality.export import build_export
 from equality.rules import ASSESSMENT, SCREENING
-from tests.equality.helpers import approved_assessment, approved_screening, screening_data, submitted_screening
+from tests.equality.helpers import (
+    approved_assessment,
+    approved_screening,
+    screening_data,
+    submitted_screening,
+)
 
 LONG_WORD = "x" * 5000
 PASTED = "Line one\x0bafter a vertical tab\tand a tab\x07 bell"
@@ -68,7 +73,9 @@ async def test_export_headings(awkward_screening, use_case):
 
 async def test_export_title(awkward_screening, use_case):
     document = await export(use_case.reference, SCREENING, 1)
-    assert document.paragraphs[0].text == f"Equality screening: {use_case.reference} {use_case.title}"
+    assert (
+        document.paragraphs[0].text == f"Equality screening: {use_case.reference} {use_case.title}"
+    )
 
 
 async def test_export_marking_header_and_footer(awkward_screening, use_case):
@@ -119,8 +126,9 @@ async def test_export_non_latin_kept(awkward_screening, use_case):
 
 async def test_export_outcome_names_impact(awkward_screening, use_case):
     document = await export(use_case.reference, SCREENING, 1)
-    assert "Full assessment required: the screening found a negative or not known impact on Race (negative)" in all_text(
-        document
+    assert (
+        "Full assessment required: the screening found a negative or not known impact on Race (negative)"
+        in all_text(document)
     )
 
 
@@ -147,18 +155,18 @@ async def test_export_full_assessment(owner, lead, use_case):
     assert headings == [
         "Screening this assessment responds to",
         "Impacts and mitigations",
+        "Disability: negative impact",
         "Action plan",
         "Engagement and consultation",
         "Sign-off",
     ]
-    mitigations = table_with_header(document, "Characteristic")
-    row = [cell.text for cell in mitigations.rows[1].cells]
-    assert row[:2] == ["Disability", "Negative"]
-    assert row[3] == "Mitigation for disability."
-    assert row[4] == "Nadia Hussain"
-    assert row[5] == "31 March 2027"
-    assert row[6] == "Yes"
-    assert row[7] == "Proportionate to a legitimate aim."
+    mitigation = table_with_header(document, "Who is affected")
+    values = {row.cells[0].text: row.cells[1].text for row in mitigation.rows}
+    assert values["Mitigation"] == "Mitigation for disability."
+    assert values["Owner"] == "Nadia Hussain"
+    assert values["Due"] == "31 March 2027"
+    assert values["Impact remains after mitigation"] == "Yes"
+    assert values["Justification for what remains"] == "Proportionate to a legitimate aim."
     plan = table_with_header(document, "Action")
     assert plan.rows[1].cells[2].text == "30 June 2027"
     signer = table_with_header(document, "Signed by")

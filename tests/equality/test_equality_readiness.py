@@ -169,7 +169,10 @@ def test_assessment_missing_impacts_named():
         number=2, outcome=OUTCOME_REQUIRED, impacts=(*FLAGGED, ("sex", "Sex"), ("race", "Race"))
     )
     [result] = decide([screening(), new_screening], [assessment()])
-    assert "does not cover the impacts that equality screening version 2 found: Sex, Race" in result.detail
+    assert (
+        "does not cover the impacts that equality screening version 2 found: Sex, Race"
+        in result.detail
+    )
 
 
 def test_required_assessment_approved_passes():

@@ -133,7 +133,9 @@ def test_unknown_characteristic_rejected():
 
 
 def test_draft_may_leave_answers_empty():
-    content = clean_screening({"characteristics": {"age": {"impact": "neutral"}}}, CHARACTERISTICS, complete=False)
+    content = clean_screening(
+        {"characteristics": {"age": {"impact": "neutral"}}}, CHARACTERISTICS, complete=False
+    )
     assert content["characteristics"]["race"] == {"impact": "", "affected": "", "evidence": ""}
 
 
@@ -305,7 +307,9 @@ def test_review_screening_flagged_six_months():
 
 
 def test_review_assessment_remaining_impact_six_months():
-    content = clean_assessment(assessment_data(["age", "disability"], remains=True), BASIS, complete=True)
+    content = clean_assessment(
+        assessment_data(["age", "disability"], remains=True), BASIS, complete=True
+    )
     assert review_date_for(ASSESSMENT, dt.date(2026, 12, 4), content) == dt.date(2027, 6, 4)
 
 

@@ -79,9 +79,13 @@ async def test_save_invalid_impact_stores_nothing(owner, use_case):
 
 async def test_save_stale_version_conflicts(owner, use_case):
     view = await service.start_version(owner, use_case.reference, SCREENING)
-    await service.save_draft(owner, use_case.reference, SCREENING, 1, view.version, screening_data())
+    await service.save_draft(
+        owner, use_case.reference, SCREENING, 1, view.version, screening_data()
+    )
     with pytest.raises(StaleVersion):
-        await service.save_draft(owner, use_case.reference, SCREENING, 1, view.version, screening_data())
+        await service.save_draft(
+            owner, use_case.reference, SCREENING, 1, view.version, screening_data()
+        )
 
 
 async def test_submit_incomplete_names_field(owner, use_case):
@@ -106,7 +110,9 @@ async def test_submit_freezes_and_hashes(owner, use_case):
 async def test_frozen_version_rejects_save(owner, use_case):
     view = await submitted_screening(owner, use_case.reference)
     with pytest.raises(Conflict):
-        await service.save_draft(owner, use_case.reference, SCREENING, 1, view.version, screening_data())
+        await service.save_draft(
+            owner, use_case.reference, SCREENING, 1, view.version, screening_data()
+        )
 
 
 # Decisions -----------------------------------------------------------------------------------------
@@ -132,7 +138,9 @@ async def test_approve_flagged_screening_review_six_months(owner, lead, use_case
 
 
 async def test_self_approval_forbidden(make_person, use_case):
-    both = await make_person(Role.BUSINESS_OWNER, Role.EQUALITY_LEAD, department="Force Contact Centre")
+    both = await make_person(
+        Role.BUSINESS_OWNER, Role.EQUALITY_LEAD, department="Force Contact Centre"
+    )
     view = await submitted_screening(both, use_case.reference)
     with pytest.raises(Forbidden):
         await service.decide(both, use_case.reference, SCREENING, 1, view.version, "approve")
@@ -189,7 +197,15 @@ async def test_concurrent_approve_and_reject_record_one(owner, lead, second_lead
     view = await submitted_screening(owner, use_case.reference)
     results = await asyncio.gather(
         service.decide(lead, use_case.reference, SCREENING, 1, view.version, "approve"),
-        service.decide(second_lead, use_case.reference, SCREENING, 1, view.version, "reject", reasons="No evidence"),
+        service.decide(
+            second_lead,
+            use_case.reference,
+            SCREENING,
+            1,
+            view.version,
+            "reject",
+            reasons="No evidence",
+        ),
         return_exceptions=True,
     )
     assert sum(not isinstance(item, BaseException) for item in results) == 1
@@ -199,7 +215,9 @@ async def test_concurrent_approve_and_reject_record_one(owner, lead, second_lead
 async def test_request_changes_needs_reasons(owner, lead, use_case):
     view = await submitted_screening(owner, use_case.reference)
     with pytest.raises(InvalidInput) as caught:
-        await service.decide(lead, use_case.reference, SCREENING, 1, view.version, "request_changes")
+        await service.decide(
+            lead, use_case.reference, SCREENING, 1, view.version, "request_changes"
+        )
     assert caught.value.errors[0].field == "reasons"
 
 
@@ -213,7 +231,13 @@ async def test_unknown_decision_rejected(owner, lead, use_case):
 async def test_changes_requested_then_next_version_copies(owner, lead, use_case):
     view = await submitted_screening(owner, use_case.reference, {"age": "negative"})
     await service.decide(
-        lead, use_case.reference, SCREENING, 1, view.version, "request_changes", reasons="Evidence is thin"
+        lead,
+        use_case.reference,
+        SCREENING,
+        1,
+        view.version,
+        "request_changes",
+        reasons="Evidence is thin",
     )
     second = await service.start_version(owner, use_case.reference, SCREENING)
     assert second.number == 2
@@ -222,7 +246,9 @@ async def test_changes_requested_then_next_version_copies(owner, lead, use_case)
 
 async def test_decision_leaves_audit_entry(owner, lead, use_case):
     view = await submitted_screening(owner, use_case.reference)
-    await service.decide(lead, use_case.reference, SCREENING, 1, view.version, "reject", reasons="Wrong use case")
+    await service.decide(
+        lead, use_case.reference, SCREENING, 1, view.version, "reject", reasons="Wrong use case"
+    )
     entries = await audit.list_entries(audit.AuditFilter(action="equality_screening.reject"))
     assert entries[0]["note"] == "Wrong use case"
 
@@ -268,7 +294,13 @@ async def test_change_review_date(owner, lead, use_case):
     view = await approved_screening(owner, lead, use_case.reference)
     new_date = london_today() + dt.timedelta(days=30)
     after = await service.change_review_date(
-        lead, use_case.reference, SCREENING, 1, view.version, new_date.isoformat(), "Process changes in January"
+        lead,
+        use_case.reference,
+        SCREENING,
+        1,
+        view.version,
+        new_date.isoformat(),
+        "Process changes in January",
     )
     assert after.review_date == new_date
 
@@ -276,14 +308,18 @@ async def test_change_review_date(owner, lead, use_case):
 async def test_change_review_date_past_rejected(owner, lead, use_case):
     view = await approved_screening(owner, lead, use_case.reference)
     with pytest.raises(InvalidInput) as caught:
-        await service.change_review_date(lead, use_case.reference, SCREENING, 1, view.version, "2020-01-01", "Why")
+        await service.change_review_date(
+            lead, use_case.reference, SCREENING, 1, view.version, "2020-01-01", "Why"
+        )
     assert caught.value.errors[0].field == "review_date"
 
 
 async def test_change_review_date_invalid_rejected(owner, lead, use_case):
     view = await approved_screening(owner, lead, use_case.reference)
     with pytest.raises(InvalidInput) as caught:
-        await service.change_review_date(lead, use_case.reference, SCREENING, 1, view.version, "next spring", "Why")
+        await service.change_review_date(
+            lead, use_case.reference, SCREENING, 1, view.version, "next spring", "Why"
+        )
     assert caught.value.errors[0].field == "review_date"
 
 
@@ -324,7 +360,9 @@ async def test_assessment_not_needed_conflicts(owner, lead, use_case):
 
 
 async def test_assessment_prefilled_from_screening(owner, use_case):
-    screening = await submitted_screening(owner, use_case.reference, {"disability": "negative", "age": "not_known"})
+    screening = await submitted_screening(
+        owner, use_case.reference, {"disability": "negative", "age": "not_known"}
+    )
     view = await service.start_version(owner, use_case.reference, ASSESSMENT)
     assert list(view.content["impacts"]) == ["age", "disability"]
     assert view.content["screening"] == {"version": 1, "content_hash": screening.content_hash}
@@ -345,7 +383,9 @@ async def test_assessment_approval_needs_approved_screening(owner, lead, use_cas
 
 
 async def test_full_journey_passes_readiness(owner, lead, use_case):
-    screening = await approved_screening(owner, lead, use_case.reference, {"disability": "negative"})
+    screening = await approved_screening(
+        owner, lead, use_case.reference, {"disability": "negative"}
+    )
     assessment = await approved_assessment(owner, lead, use_case.reference, ["disability"])
     [result] = await readiness(use_case)
     assert result.passed
@@ -362,7 +402,9 @@ async def test_new_screening_impact_uncovered_blocks(owner, lead, use_case):
     second = await service.submit(owner, use_case.reference, SCREENING, 2, second.version)
     await service.decide(lead, use_case.reference, SCREENING, 2, second.version, "approve")
     [result] = await readiness(use_case)
-    assert "does not cover the impacts that equality screening version 2 found: Sex" in result.detail
+    assert (
+        "does not cover the impacts that equality screening version 2 found: Sex" in result.detail
+    )
 
 
 async def test_next_assessment_version_picks_up_new_impact(owner, lead, use_case):
@@ -382,7 +424,12 @@ async def test_assessment_unflagged_impact_rejected(owner, use_case):
     view = await service.start_version(owner, use_case.reference, ASSESSMENT)
     with pytest.raises(InvalidInput) as caught:
         await service.save_draft(
-            owner, use_case.reference, ASSESSMENT, 1, view.version, assessment_data(["disability", "race"])
+            owner,
+            use_case.reference,
+            ASSESSMENT,
+            1,
+            view.version,
+            assessment_data(["disability", "race"]),
         )
     assert caught.value.errors[0].field == "impacts.race"
 
@@ -426,7 +473,9 @@ async def test_local_characteristic_protected_label_rejected(make_person):
 async def test_local_characteristic_stale_update_conflicts(make_person):
     admin = await make_person(Role.ADMINISTRATOR)
     view = await characteristics.create_local(admin, label="Care experience")
-    await characteristics.update_local(admin, view.key, view.version, description="Looked after as a child")
+    await characteristics.update_local(
+        admin, view.key, view.version, description="Looked after as a child"
+    )
     with pytest.raises(StaleVersion):
         await characteristics.update_local(admin, view.key, view.version, active=False)
 
@@ -435,7 +484,9 @@ async def test_local_characteristic_change_audited(make_person):
     admin = await make_person(Role.ADMINISTRATOR)
     view = await characteristics.create_local(admin, label="Care experience")
     await characteristics.update_local(admin, view.key, view.version, active=False)
-    entries = await audit.list_entries(audit.AuditFilter(entity_type="equality_local_characteristic"))
+    entries = await audit.list_entries(
+        audit.AuditFilter(entity_type="equality_local_characteristic")
+    )
     assert [entry["action"] for entry in entries] == [
         "equality.local_characteristic_changed",
         "equality.local_characteristic_added",
@@ -466,12 +517,16 @@ async def test_deactivating_keeps_frozen_version(make_person, owner, use_case):
 
 async def test_added_while_drafting_required_at_submit(make_person, owner, use_case):
     view = await service.start_version(owner, use_case.reference, SCREENING)
-    view = await service.save_draft(owner, use_case.reference, SCREENING, 1, view.version, screening_data())
+    view = await service.save_draft(
+        owner, use_case.reference, SCREENING, 1, view.version, screening_data()
+    )
     admin = await make_person(Role.ADMINISTRATOR)
     await characteristics.create_local(admin, label="Socio-economic status")
     with pytest.raises(InvalidInput) as caught:
         await service.submit(owner, use_case.reference, SCREENING, 1, view.version)
-    assert "characteristics.socio_economic_status.impact" in [error.field for error in caught.value.errors]
+    assert "characteristics.socio_economic_status.impact" in [
+        error.field for error in caught.value.errors
+    ]
 
 
 async def test_other_use_case_unaffected(owner, lead, central, use_case):
