@@ -394,3 +394,25 @@ async def test_queue_counts_changes_since_previous(client, setup):
     assert item["compared_with_version"] == 1
     assert item["compared_with_approved"] is False
     assert item["changed_fields"] == ["characteristics.age.impact", "outcome"]
+
+
+async def test_gate_refuses_move_until_approved(client, setup, central):
+    central_headers = await token_headers(central.username)
+    for stage in ("assessment", "qualified", "design", "build", "test"):
+        moved = await client.post("/api/v1/use-cases/UC-001/transitions", json={"to": stage}, headers=central_headers)
+        assert moved.status_code == 200, moved.text
+
+    refused = await client.post(
+        "/api/v1/use-cases/UC-001/transitions", json={"to": "ready_for_live"}, headers=central_headers
+    )
+    assert refused.status_code == 409
+    [blocker] = [item for item in refused.json()["blockers"] if item["name"] == "equality"]
+    assert blocker["detail"].startswith("No equality screening has been started")
+
+    await submitted(client, setup, {"disability": "negative"})
+    await decide(client, setup["lead"])
+    refused = await client.post(
+        "/api/v1/use-cases/UC-001/transitions", json={"to": "ready_for_live"}, headers=central_headers
+    )
+    [blocker] = [item for item in refused.json()["blockers"] if item["name"] == "equality"]
+    assert "but none has been started" in blocker["detail"]
