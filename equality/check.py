@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from equality.readiness import ReadinessSnapshot, VersionFacts, decide_readiness
+from equality.readiness import (
+    CHECK_NAME,
+    CHECK_TITLE,
+    ReadinessSnapshot,
+    VersionFacts,
+    decide_readiness,
+)
 from equality.rules import ASSESSMENT, SCREENING, flagged_impacts
 from equality.service import outcome_of
 from governance import assessments
 from governance.assessments import VersionView
 from governance.clock import london_today
 from governance.gate import CheckResult, RegisteredCheck, UseCaseRef
-from equality.readiness import CHECK_NAME, CHECK_TITLE
 
 
 def _facts(view: VersionView) -> VersionFacts:

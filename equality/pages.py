@@ -60,6 +60,18 @@ def version_path(reference: str, kind: str, number: int, suffix: str = "") -> st
     return f"/use-cases/{reference}/equality/{KIND_SLUGS[kind]}/versions/{number}{suffix}"
 
 
+def log_rejected(request: Request, actor: Any, error: Exception) -> None:
+    """Log a request whose error the page shows back to the user instead of raising it."""
+    logger.info(
+        "%s %s by %s rejected (%s): %s",
+        request.method,
+        request.url.path,
+        getattr(actor, "username", "unknown"),
+        type(error).__name__,
+        error,
+    )
+
+
 # Form <-> content ----------------------------------------------------------------------------------
 
 
@@ -185,9 +197,7 @@ class EqualityPages(Controller):
     include_in_schema = False
 
     @get("/", opt=allow_everyone())
-    async def overview(
-        self, request: Request, reference: FromPath[str], actor: CurrentActor
-    ) -> Template:
+    async def overview(self, reference: FromPath[str], actor: CurrentActor) -> Template:
         record = await service.load_record(reference)
         basis = record.basis
         return page(
@@ -199,26 +209,20 @@ class EqualityPages(Controller):
             readiness=await run_check(record.use_case.ref, utcnow()),
             can_author=await service.may_author(actor, record.use_case),
             outcome_of=service.outcome_of,
-            started=request.query_params.get("started"),
-            problem=request.query_params.get("problem"),
             **_shared_context(),
         )
 
     @post("/{slug:str}/start", opt=allow(*service.AUTHOR_ROLES))
     async def start(
-        self, reference: FromPath[str], slug: FromPath[str], actor: CurrentActor
+        self, request: Request, reference: FromPath[str], slug: FromPath[str], actor: CurrentActor
     ) -> Redirect | Template:
         kind = kind_for_slug(slug)
         try:
             view = await service.start_version(actor, reference, kind)
         except Conflict as error:
-            use_case = await register.get_use_case(reference)
+            log_rejected(request, actor, error)
             return page(
-                "error.html",
-                title="This could not be done",
-                message=error.message,
-                status_code=409,
-                back=f"/use-cases/{use_case.reference}/equality",
+                "error.html", title="This could not be done", message=error.message, status_code=409
             )
         return Redirect(
             path=version_path(view.use_case_ref, kind, view.number, "/edit"), status_code=303
@@ -384,10 +388,12 @@ class EqualityPages(Controller):
                     status_code=303,
                 )
         except InvalidInput as error:
+            log_rejected(request, actor, error)
             return await self._form_page(
                 reference, kind, number, FormState.from_error(display, error), status_code=422
             )
         except Conflict as error:
+            log_rejected(request, actor, error)
             current = await service.get_version(reference, kind, number)
             if current.status != "draft":
                 raise
@@ -420,6 +426,7 @@ class EqualityPages(Controller):
                 actor, reference, kind, number, parse_int(values.get("version")) or 0
             )
         except InvalidInput as error:
+            log_rejected(request, actor, error)
             current = await service.get_version(reference, kind, number)
             form_values = (
                 screening_form_values(current.content)
@@ -431,6 +438,7 @@ class EqualityPages(Controller):
                 reference, kind, number, FormState.from_error(form_values, error), status_code=422
             )
         except Conflict as error:
+            log_rejected(request, actor, error)
             return await self._version_page(
                 actor, reference, kind, number, status_code=409, problem=error.message
             )
@@ -464,6 +472,7 @@ class EqualityPages(Controller):
                 reasons=values.get("reasons", ""),
             )
         except InvalidInput as error:
+            log_rejected(request, actor, error)
             return await self._version_page(
                 actor,
                 reference,
@@ -473,6 +482,7 @@ class EqualityPages(Controller):
                 decision_form=FormState.from_error(values, error),
             )
         except Conflict as error:
+            log_rejected(request, actor, error)
             return await self._version_page(
                 actor,
                 reference,
@@ -508,6 +518,7 @@ class EqualityPages(Controller):
                 values.get("reason", ""),
             )
         except InvalidInput as error:
+            log_rejected(request, actor, error)
             return await self._version_page(
                 actor,
                 reference,
@@ -517,6 +528,7 @@ class EqualityPages(Controller):
                 revoke_form=FormState.from_error(values, error),
             )
         except Conflict as error:
+            log_rejected(request, actor, error)
             return await self._version_page(
                 actor, reference, kind, number, status_code=409, problem=error.message
             )
@@ -546,6 +558,7 @@ class EqualityPages(Controller):
                 values.get("review_reason", ""),
             )
         except InvalidInput as error:
+            log_rejected(request, actor, error)
             errors = [
                 FieldError("review_reason" if item.field == "reason" else item.field, item.message)
                 for item in error.errors
@@ -559,6 +572,7 @@ class EqualityPages(Controller):
                 review_form=FormState(values=values, errors=errors),
             )
         except Conflict as error:
+            log_rejected(request, actor, error)
             return await self._version_page(
                 actor, reference, kind, number, status_code=409, problem=error.message
             )
@@ -663,6 +677,7 @@ class EqualityLeadPages(Controller):
                 key=values.get("key") or None,
             )
         except InvalidInput as error:
+            log_rejected(request, actor, error)
             return await self._characteristics_page(
                 actor, FormState.from_error(values, error), status_code=422
             )
@@ -706,6 +721,7 @@ class EqualityLeadPages(Controller):
                 active=active == "yes",
             )
         except (InvalidInput, Conflict) as error:
+            log_rejected(request, actor, error)
             item = await local_characteristics.get_local(key)
             if isinstance(error, InvalidInput):
                 state, status_code, conflict = FormState.from_error(values, error), 422, ""

@@ -6,9 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from equality.rules import ASSESSMENT, KIND_LABELS, KIND_SLUGS, KINDS, SCREENING
+from equality.rules import ASSESSMENT, KIND_LABELS, KIND_SLUGS, KINDS, OUTCOME_REQUIRED, SCREENING
 from equality.service import outcome_of
-from equality.rules import OUTCOME_REQUIRED
 from governance import assessments, register
 from governance.assessments import VersionView
 from governance.audit import Actor
