@@ -1,0 +1,123 @@
+"""Loads the equality demo records (``equality/demo.toml``) through the equality service.
+
+The records get an illustrative history: while a step runs, the clock that stamps assessment
+versions and sign-offs reads the date the data file gives (so many days before loading). Audit
+entries keep the real time of loading, so the log still shows when the demo was loaded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from equality import characteristics as local_characteristics
+from equality import service
+from equality.rules import SLUG_KINDS
+from governance import assessments, audit
+from governance.clock import utcnow
+from governance.database import write_transaction
+from governance.packages import DemoContext
+
+logger = logging.getLogger(__name__)
+
+# Modules whose ``utcnow`` stamps the records the demo writes.
+# NOTE: the core has no clock that a caller can set, so the demo replaces these module attributes
+# for the length of each step. That is safe only because the demo loads before the server starts.
+_STAMPED_MODULES = (assessments, service, local_characteristics)
+
+
+@contextlib.contextmanager
+def records_dated(moment: dt.datetime) -> Iterator[None]:
+    """Stamp the assessment records written inside the block with ``moment``."""
+    saved = [module.utcnow for module in _STAMPED_MODULES]
+    for module in _STAMPED_MODULES:
+        module.utcnow = lambda: moment  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        for module, original in zip(_STAMPED_MODULES, saved, strict=True):
+            module.utcnow = original  # type: ignore[attr-defined]
+
+
+def merge_content(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``base`` with ``changes`` applied; nested objects are merged key by key."""
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = merge_content(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _days_ago(loaded_at: dt.datetime, days: int) -> dt.datetime:
+    # Mid-morning UK time on the day, so that dates read naturally on screen.
+    return (loaded_at - dt.timedelta(days=days)).replace(hour=10, minute=0, second=0, microsecond=0)
+
+
+async def _load_record(
+    context: DemoContext, record: Mapping[str, Any], loaded_at: dt.datetime
+) -> None:
+    reference = record["use_case"]
+    kind = SLUG_KINDS[record["kind"]]
+    author = context.accounts[record["author"]]
+    approver = context.accounts.get(record.get("approver", ""))
+
+    for step in record["versions"]:
+        with records_dated(_days_ago(loaded_at, step["started_days_ago"])):
+            view = await service.start_version(author, reference, kind)
+            data = merge_content(
+                service.editable_input(kind, view.content), step.get("content", {})
+            )
+            view = await service.save_draft(
+                author, reference, kind, view.number, view.version, data
+            )
+
+        if "submitted_days_ago" not in step:
+            continue
+        with records_dated(_days_ago(loaded_at, step["submitted_days_ago"])):
+            view = await service.submit(author, reference, kind, view.number, view.version)
+
+        if "decision" not in step:
+            continue
+        if approver is None:
+            raise ValueError(f"demo record {reference} {kind} has a decision but no approver")
+        with records_dated(_days_ago(loaded_at, step["decided_days_ago"])):
+            await service.decide(
+                approver,
+                reference,
+                kind,
+                view.number,
+                view.version,
+                step["decision"],
+                summary=step.get("summary", ""),
+                reasons=step.get("reasons", ""),
+            )
+
+
+async def load_demo(context: DemoContext) -> None:
+    """Add the demo's local characteristics, screenings and full assessments."""
+    loaded_at = utcnow()
+    async with write_transaction():
+        for item in context.data.get("local_characteristics", []):
+            with records_dated(_days_ago(loaded_at, item.get("days_ago", 0))):
+                await local_characteristics.create_local(
+                    context.accounts[item["created_by"]],
+                    label=item["label"],
+                    description=item.get("description", ""),
+                    key=item.get("key"),
+                )
+        for record in context.data.get("records", []):
+            await _load_record(context, record, loaded_at)
+        await audit.record(
+            audit.SYSTEM,
+            "equality.demo_loaded",
+            "equality_demo",
+            "equality",
+            after={"records": len(context.data.get("records", []))},
+            note="illustrative demo records: version, decision and sign-off times are set in the past",
+        )
+    logger.info("equality demo records loaded")
