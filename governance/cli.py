@@ -40,6 +40,14 @@ def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
     except (DatabaseUnavailable, DatabaseUrlError, SettingsError) as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(1)
+    except Exception as error:  # anything else: say what failed and keep the traceback in the log
+        logger.debug("command failed", exc_info=error)
+        click.echo(
+            f"Error: {type(error).__name__}: {error} "
+            "(set GOVERNANCE_LOG_LEVEL=DEBUG to see the traceback)",
+            err=True,
+        )
+        sys.exit(1)
 
 
 def _cli_actor() -> Actor:
@@ -50,13 +58,21 @@ def _cli_actor() -> Actor:
     return Actor(account_id=None, username=f"cli:{user}"[:64], kind="cli", display_name=f"Command line ({user})")
 
 
-def _configure_logging() -> None:
-    from governance.settings import get_settings
+def _settings_or_exit():
+    """Return the settings, or exit with status 2 and the message naming the bad variable."""
+    from governance.settings import SettingsError, get_settings
 
-    logging.basicConfig(
-        level=get_settings().log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    try:
+        return get_settings()
+    except SettingsError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(2)
+
+
+def _configure_logging() -> None:
+    from governance.app import LOG_FORMAT
+
+    logging.basicConfig(level=_settings_or_exit().log_level, format=LOG_FORMAT)
 
 
 async def _prepare_database() -> None:
@@ -90,37 +106,37 @@ def serve(host: str, port: int, demo: bool) -> None:
         os.environ.setdefault("DATABASE_URL", DEMO_DATABASE_URL)
         os.environ.setdefault("GOVERNANCE_ENV", "development")
     get_settings.cache_clear()
+    settings = _settings_or_exit()
     _configure_logging()
 
     from governance.app import create_app, resolve_secret_key
-    from governance.database import describe_database_url
-    from governance.packages import load_contributions
+    from governance.database import DatabaseUrlError, describe_database_url
+    from governance.settings import SettingsError
 
-    settings = get_settings()
     try:
         secret_key = resolve_secret_key(settings, allow_generated=demo)
-    except Exception as error:
+        database = describe_database_url(settings.database_url)
+    except (SettingsError, DatabaseUrlError) as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(2)
 
-    click.echo(f"Database: {describe_database_url(settings.database_url)}")
+    click.echo(f"Database: {database}")
     _run(_prepare_database)
-
     app = create_app(secret_key=secret_key)
 
     if demo:
         from governance.demo import load_demo
 
-        contributions = load_contributions(settings.packages)
-        passwords = _run(lambda: load_demo(contributions))
+        passwords = _run(lambda: load_demo(app.state.contributions))
         click.echo("")
-        click.echo("Demo programme loaded. Sign in at http://%s:%d/ with one of these accounts." % (host, port))
+        click.echo(f"Demo programme loaded. Sign in at http://{host}:{port}/ with one of these accounts.")
         click.echo("The passwords are shown only now; restarting with --demo issues new ones.")
         for username, password in passwords.items():
             click.echo(f"  {username:<18} {password}")
         click.echo("")
 
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=False)
+    # log_config=None: uvicorn's own messages go through the service's logging set-up.
+    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=False)
 
 
 @main.group()

@@ -77,8 +77,12 @@ async def post_form(client: Any, url: str, data: dict[str, Any] | list[tuple[str
     """Submit a form as a browser would: fetch a page first so the CSRF cookie exists."""
     if not csrf_token(client):
         await client.get("/sign-in")
-    fields = list(data.items()) if isinstance(data, dict) else list(data)
-    fields.append(("_csrf_token", csrf_token(client)))
+    pairs = list(data.items()) if isinstance(data, dict) else list(data)
+    pairs.append(("_csrf_token", csrf_token(client)))
+    # httpx takes repeated fields as a list per name; a list of pairs would be sent as raw content.
+    fields: dict[str, list[Any]] = {}
+    for name, value in pairs:
+        fields.setdefault(name, []).append(value)
     return await client.post(url, data=fields, follow_redirects=False)
 
 
@@ -110,3 +114,55 @@ async def make_use_case(actor: Actor, **fields: Any) -> register.UseCaseView:
 async def central(make_person: MakePerson) -> Actor:
     """A member of the central automation team."""
     return await make_person(Role.CENTRAL_TEAM, username="central")
+
+
+async def audit_head() -> tuple[int, str]:
+    """Return (sequence number, hash) of the newest audit entry, or (0, "") for an empty log."""
+    from governance.tables import AuditEntry
+
+    row = (
+        await AuditEntry.select(AuditEntry.seq, AuditEntry.entry_hash)
+        .order_by(AuditEntry.seq, ascending=False)
+        .first()
+        .run()
+    )
+    return (row["seq"], row["entry_hash"]) if row else (0, "")
+
+
+def browser(app: Any) -> Any:
+    """Return a new test client with its own cookie jar, for one signed-in person."""
+    from litestar.testing import AsyncTestClient
+
+    return AsyncTestClient(app=app, base_url="http://testserver.local")
+
+
+def cli_command() -> list[str]:
+    """The ``governance`` command of the interpreter running the tests."""
+    import sys
+
+    return [sys.executable, "-m", "governance"]
+
+
+def run_cli(
+    *args: str,
+    database_url: str,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> Any:
+    """Run ``governance ARGS`` as a subprocess against ``database_url``; return the finished process."""
+    import os
+    import subprocess
+
+    environment = dict(os.environ)
+    environment["DATABASE_URL"] = database_url
+    environment["GOVERNANCE_LOG_LEVEL"] = "WARNING"
+    environment.update(env or {})
+    return subprocess.run(
+        [*cli_command(), *args],
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        env={key: value for key, value in environment.items() if value is not None},
+        timeout=timeout,
+    )
