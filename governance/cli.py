@@ -11,6 +11,7 @@ import getpass
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -37,7 +38,14 @@ def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
     except DomainError as error:
         click.echo(f"Error: {error.message}", err=True)
         sys.exit(1)
-    except (DatabaseUnavailable, DatabaseUrlError, SettingsError) as error:
+    except DatabaseUnavailable as error:
+        from governance.database import describe_database_url
+        from governance.settings import get_settings
+
+        where = describe_database_url(get_settings().database_url)
+        click.echo(f"Error: cannot use the database {where} (set by DATABASE_URL): {error}", err=True)
+        sys.exit(1)
+    except (DatabaseUrlError, SettingsError) as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(1)
     except Exception as error:  # anything else: say what failed and keep the traceback in the log
@@ -72,7 +80,11 @@ def _settings_or_exit():
 def _configure_logging() -> None:
     from governance.app import LOG_FORMAT
 
-    logging.basicConfig(level=_settings_or_exit().log_level, format=LOG_FORMAT)
+    level = _settings_or_exit().log_level
+    logging.basicConfig(level=level, format=LOG_FORMAT)
+    if level != "DEBUG":
+        # Piccolo logs the server version at INFO on every connection check.
+        logging.getLogger("piccolo").setLevel(logging.WARNING)
 
 
 async def _prepare_database() -> None:
@@ -85,6 +97,9 @@ async def _prepare_database() -> None:
 @click.group()
 def main() -> None:
     """Automation Governance: assessments, go-live gate and benefits for the automation programme."""
+    # Piccolo warns on stderr when PostgreSQL is unreachable and carries on; the commands check the
+    # connection themselves and report it in one line.
+    warnings.filterwarnings("ignore", message=".*Unable to connect to database")
 
 
 @main.command()

@@ -188,10 +188,19 @@ def describe_database_url(url: str) -> str:
 _engine: Engine | None = None
 
 
+def _make_parent_directory(path: str) -> None:
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DatabaseUnavailable(
+            f"cannot create the directory for the SQLite file {path}: {error.strerror}"
+        ) from error
+
+
 def _build_engine(url: str) -> Engine:
     kind, config = parse_database_url(url)
     if kind == "sqlite":
-        Path(config["path"]).parent.mkdir(parents=True, exist_ok=True)
+        _make_parent_directory(config["path"])
         return GovernanceSQLiteEngine(path=config["path"], timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
     return GovernancePostgresEngine(config=config)
 
@@ -210,7 +219,7 @@ def configure(url: str) -> Engine:
 
     kind, config = parse_database_url(url)
     if kind == "sqlite" and isinstance(_engine, SQLiteEngine):
-        Path(config["path"]).parent.mkdir(parents=True, exist_ok=True)
+        _make_parent_directory(config["path"])
         _engine.connection_kwargs["database"] = config["path"]
     elif kind == "postgres" and isinstance(_engine, PostgresEngine):
         if getattr(_engine, "has_pools", _engine.pool is not None):
