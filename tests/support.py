@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 
 from governance import accounts, register
 from governance.audit import SYSTEM, Actor
+from governance.auth import is_generated_options
 from governance.roles import Role
 
 DEFAULT_PASSWORD = "correct horse battery staple"
@@ -166,3 +168,41 @@ def run_cli(
         env={key: value for key, value in environment.items() if value is not None},
         timeout=timeout,
     )
+
+
+# Routes of the assembled app -----------------------------------------------------------------------
+
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def route_handlers(app: Any):
+    """Yield (method, path, handler) for every handler of the app, except generated OPTIONS ones."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if is_generated_options(handler):
+                continue
+            for method in sorted(handler.http_methods):
+                yield method, route.path, handler
+
+
+def state_changing_routes(app: Any) -> list:
+    """List (method, path, handler) of every POST, PUT, PATCH and DELETE route that is not public."""
+    routes = [
+        (method, path, handler)
+        for method, path, handler in route_handlers(app)
+        if method in STATE_CHANGING and not handler.opt.get("public")
+    ]
+    # Sign-out ends the session the other requests use, so it goes last.
+    return sorted(routes, key=lambda item: (item[1] == "/sign-out", item[1], item[0]))
+
+
+def fill_path(path: str, reference: str) -> str:
+    """Fill a route's path parameters: ``reference`` with the given use case, others with 1 or x."""
+
+    def value(match: re.Match) -> str:
+        name, kind = match.group(1), match.group(2) or "str"
+        if name == "reference":
+            return reference
+        return "1" if kind == "int" else "x"
+
+    return re.sub(r"\{(\w+)(?::(\w+))?\}", value, path)

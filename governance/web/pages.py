@@ -82,6 +82,11 @@ class SessionPages(Controller):
             state = FormState(values={"username": username, "next": target})
             return page("sign_in.html", form=state, throttled=error.message, status_code=429)
 
+        # A session the browser already had is ended, so one browser never holds two.
+        previous = request.cookies.get(SESSION_COOKIE)
+        if previous:
+            await accounts.sign_out(previous)
+
         max_age = get_settings().session_absolute_hours * 3600
         return Redirect(path=target, status_code=303, cookies=[_session_cookie(session.cookie_value, max_age)])
 

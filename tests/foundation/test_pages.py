@@ -8,8 +8,15 @@ import pytest
 from governance import register
 from governance.clock import format_datetime
 from governance.roles import ALL_ROLES, Role
-from tests.foundation.test_route_roles import fill_path, route_handlers
-from tests.support import DEFAULT_DEPARTMENT, audit_head, make_use_case, post_form, sign_in
+from tests.support import (
+    DEFAULT_DEPARTMENT,
+    audit_head,
+    fill_path,
+    make_use_case,
+    post_form,
+    route_handlers,
+    sign_in,
+)
 
 
 class PageParser(HTMLParser):

@@ -8,11 +8,20 @@ import re
 
 import pytest
 
-from governance.auth import is_generated_options
 from governance.roles import ALL_ROLES, Role
-from tests.support import DEFAULT_DEPARTMENT, audit_head, browser, make_use_case, post_form, sign_in, token_headers
+from tests.support import (
+    DEFAULT_DEPARTMENT,
+    audit_head,
+    browser,
+    fill_path,
+    make_use_case,
+    post_form,
+    route_handlers,
+    sign_in,
+    state_changing_routes,
+    token_headers,
+)
 
-STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 ALL_SCOPES = ("api:write", "api:read", "readiness:read", "runs:write")
 GUARD_REFUSAL = "Your account does not hold a role that may do this"
 
@@ -51,36 +60,6 @@ CORE_MATRIX = {
     ("GET", "/api/v1/use-cases/{reference:str}"): ALL_ROLES,
     ("GET", "/api/v1/use-cases/{reference:str}/history"): ALL_ROLES,
 }
-
-
-def route_handlers(app):
-    """Yield (method, path, handler) for every handler of the app, except generated OPTIONS ones."""
-    for route in app.routes:
-        for handler in getattr(route, "route_handlers", []):
-            if is_generated_options(handler):
-                continue
-            for method in sorted(handler.http_methods):
-                yield method, route.path, handler
-
-
-def state_changing_routes(app):
-    routes = [
-        (method, path, handler)
-        for method, path, handler in route_handlers(app)
-        if method in STATE_CHANGING and not handler.opt.get("public")
-    ]
-    # Sign-out ends the session the other requests use, so it goes last.
-    return sorted(routes, key=lambda item: (item[1] == "/sign-out", item[1], item[0]))
-
-
-def fill_path(path: str, reference: str) -> str:
-    def value(match: re.Match) -> str:
-        name, kind = match.group(1), match.group(2) or "str"
-        if name == "reference":
-            return reference
-        return "1" if kind == "int" else "x"
-
-    return re.sub(r"\{(\w+)(?::(\w+))?\}", value, path)
 
 
 # Declarations --------------------------------------------------------------------------------------

@@ -453,3 +453,9 @@ async def test_next_offsite_ignored(client, person, target):
 async def test_sign_in_form_keeps_safe_next(client):
     response = await client.get("/sign-in", params={"next": "//evil.example"})
     assert 'name="next" value="/"' in response.text
+
+
+async def test_second_sign_in_ends_first_session(client, person):
+    await sign_in(client, "priya")
+    await sign_in(client, "priya")
+    assert await WebSession.count().run() == 1
