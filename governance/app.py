@@ -90,7 +90,7 @@ def _before_send(settings: Settings):
     common = _security_headers(settings)
 
     async def add_headers(message: Message, scope: Scope) -> None:
-        """Add security headers to every response, and stop caching of pages and API answers."""
+        """Add security headers to every response, and stop caching of pages and API responses."""
         if message["type"] != "http.response.start":
             return
         path = scope.get("path", "")

@@ -145,10 +145,10 @@ class ChainReport:
 class ChainVerifier:
     """Checks a chain one row at a time, in ``seq`` order, so a long log needs little memory.
 
-    Detects an altered entry (its hash no longer matches), a removed entry (a gap in ``seq`` or a
-    broken link) and an entry written out of order (its row id is higher than the next entry's,
-    as when an entry is deleted and written again). Row ids only grow on both engines unless a
-    statement sets them explicitly.
+    Detects an altered entry, whose hash no longer matches, and a removed entry, which leaves a gap
+    in ``seq`` or a broken link. It also detects an entry written out of order: its row id is
+    higher than the next entry's, as when an entry is deleted and written again. Row ids only grow
+    on both engines unless a statement sets them explicitly.
     """
 
     def __init__(self) -> None:

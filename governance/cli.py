@@ -48,7 +48,7 @@ def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
     except (DatabaseUrlError, SettingsError) as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(1)
-    except Exception as error:  # anything else: say what failed and keep the traceback in the log
+    except Exception as error:  # anything else: print what failed and keep the traceback in the log
         logger.debug("command failed", exc_info=error)
         click.echo(
             f"Error: {type(error).__name__}: {error} "

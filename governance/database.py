@@ -109,7 +109,7 @@ class GovernancePostgresEngine(PostgresEngine):
 
     asyncpg connections only work on the loop that opened them. The service runs on one loop, but
     a test client runs the app on a loop of its own beside the test's, so each loop gets its own
-    pool; a loop without one opens a connection per query, as Piccolo does without a pool.
+    pool. A loop without a pool opens a connection per query, as Piccolo does.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

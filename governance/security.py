@@ -18,8 +18,9 @@ MAX_PASSWORD_LENGTH = 256
 
 @functools.lru_cache(maxsize=1)
 def _dummy_hash() -> str:
-    """A hash to verify against when the username is unknown, so the response time does not
-    reveal which usernames exist. Made on first use: hashing at import slowed every command."""
+    """Return a hash to verify against when the username is unknown, so that the response time
+    does not reveal which usernames exist. It is made on first use, because hashing at import
+    slowed every command."""
     return _hasher.hash(secrets.token_urlsafe(16))
 
 

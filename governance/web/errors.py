@@ -113,8 +113,8 @@ def _join_field(parent: str, child: str | None) -> str:
 def _field_errors(error: ValidationException) -> list[dict[str, str]]:
     """Turn Litestar's validation details (from msgspec) into field/message pairs.
 
-    Litestar reports body errors with the key ``data`` (the handler's body parameter) or the path
-    inside the body; both are turned into the field's name as the client sent it.
+    Litestar reports a body error under the key ``data`` (the handler's body parameter) or under
+    the path inside the body. Both become the field's name as the client sent it.
     """
     fields = []
     extra = error.extra if isinstance(error.extra, list) else []

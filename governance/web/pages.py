@@ -82,7 +82,7 @@ class SessionPages(Controller):
             state = FormState(values={"username": username, "next": target})
             return page("sign_in.html", form=state, throttled=error.message, status_code=429)
 
-        # A session the browser already had is ended, so one browser never holds two.
+        # A session the browser already had is ended, so one browser never has two.
         previous = request.cookies.get(SESSION_COOKIE)
         if previous:
             await accounts.sign_out(previous)

@@ -75,7 +75,8 @@ def test_pure_altered_field_detected(field, value):
     rows = build_chain(5)
     rows[2][field] = value
     report = verify_entries(rows)
-    assert (report.ok, report.bad_seq) == (False, 3)
+    assert not report.ok
+    assert report.bad_seq == 3
 
 
 def test_pure_altered_names_problem():
@@ -89,14 +90,16 @@ def test_pure_rehashed_entry_breaks_next_link():
     rows[1]["after"] = '{"title":"Forged"}'
     rows[1]["entry_hash"] = hash_entry(rows[1])
     report = verify_entries(rows)
-    assert (report.ok, report.bad_seq) == (False, 3)
+    assert not report.ok
+    assert report.bad_seq == 3
 
 
 def test_pure_removed_entry_detected():
     rows = build_chain(5)
     del rows[2]
     report = verify_entries(rows)
-    assert (report.ok, report.bad_seq) == (False, 4)
+    assert not report.ok
+    assert report.bad_seq == 4
 
 
 def test_pure_removed_first_entry_detected():
@@ -114,7 +117,8 @@ def test_pure_reordered_rows_detected():
     rows = build_chain(4)
     rows[1]["id"], rows[2]["id"] = rows[2]["id"], rows[1]["id"]
     report = verify_entries(rows)
-    assert (report.ok, report.bad_seq) == (False, 2)
+    assert not report.ok
+    assert report.bad_seq == 2
 
 
 def test_pure_reordered_names_order():
@@ -127,7 +131,8 @@ def test_pure_duplicate_seq_detected():
     rows = build_chain(3)
     duplicate = dict(rows[1], id=25)
     report = verify_entries([rows[0], rows[1], duplicate, rows[2]])
-    assert (report.ok, report.bad_seq) == (False, 2)
+    assert not report.ok
+    assert report.bad_seq == 2
 
 
 def test_pure_inserted_forged_entry_detected():
@@ -136,7 +141,8 @@ def test_pure_inserted_forged_entry_detected():
     forged = dict(rows[-1], id=99, seq=4, prev_hash=GENESIS_HASH, note="forged")
     forged["entry_hash"] = hash_entry(forged)
     report = verify_entries([*rows, forged])
-    assert (report.ok, report.bad_seq) == (False, 4)
+    assert not report.ok
+    assert report.bad_seq == 4
 
 
 def test_pure_replaced_entry_detected_by_row_order():
@@ -144,7 +150,8 @@ def test_pure_replaced_entry_detected_by_row_order():
     rows = build_chain(4)
     rows[1]["id"] = 1000
     report = verify_entries(rows)
-    assert (report.ok, report.bad_seq) == (False, 2)
+    assert not report.ok
+    assert report.bad_seq == 2
 
 
 def test_pure_removed_newest_not_detectable():
@@ -179,20 +186,23 @@ async def test_stored_chain_verifies(db, central):
     await make_use_case(central)
     await register.update_use_case(central, "UC-001", 1, {"title": "Renamed"})
     report = await audit.verify_chain()
-    assert (report.ok, report.checked) == (True, (await audit_head())[0])
+    assert report.ok
+    assert report.checked == (await audit_head())[0]
 
 
 async def test_change_records_before_and_after(db, central):
     await make_use_case(central, title="Old title")
     await register.update_use_case(central, "UC-001", 1, {"title": "New title"})
     entry = (await audit.history_for_use_case("UC-001"))[-1]
-    assert (entry["before"]["title"], entry["after"]["title"]) == ("Old title", "New title")
+    assert entry["before"]["title"] == "Old title"
+    assert entry["after"]["title"] == "New title"
 
 
 async def test_change_records_who(db, central):
     await make_use_case(central)
     entry = (await audit.history_for_use_case("UC-001"))[-1]
-    assert (entry["actor"], entry["actor_roles"]) == ("central", "central_team")
+    assert entry["actor"] == "central"
+    assert entry["actor_roles"] == "central_team"
 
 
 async def test_rolled_back_block_leaves_no_entry(db):
@@ -239,7 +249,8 @@ async def test_concurrent_records_keep_chain(db):
 
     await asyncio.gather(*(write(number) for number in range(8)))
     report = await audit.verify_chain()
-    assert (report.ok, report.checked) == (True, 8)
+    assert report.ok
+    assert report.checked == 8
 
 
 async def test_list_entries_filters(db, central):
