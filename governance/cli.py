@@ -25,7 +25,7 @@ T = TypeVar("T")
 
 
 def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
-    """Run an async operation, turning expected failures into a clean message and exit status 1."""
+    """Run an async operation; print expected failures in one line and exit 1 (2 for bad settings)."""
     from governance.database import DatabaseUnavailable, DatabaseUrlError
     from governance.errors import DomainError
     from governance.settings import SettingsError
@@ -46,8 +46,9 @@ def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
         click.echo(f"Error: cannot use the database {where} (set by DATABASE_URL): {error}", err=True)
         sys.exit(1)
     except (DatabaseUrlError, SettingsError) as error:
+        # Exit status 2 marks a configuration error, as for serve's start-up checks.
         click.echo(f"Error: {error}", err=True)
-        sys.exit(1)
+        sys.exit(2)
     except Exception as error:  # anything else: print what failed and keep the traceback in the log
         logger.debug("command failed", exc_info=error)
         click.echo(

@@ -206,7 +206,7 @@ async def test_db_upgrade_unreachable():
 
 async def test_bad_database_url_named():
     result = run_cli("users", "list", database_url="mysql://somewhere/db")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "DATABASE_URL must start with" in result.stderr
 
 
@@ -350,3 +350,9 @@ async def test_serve_without_demo_starts_empty(db, tmp_path):
     assert health.status_code == 200
     assert await UseCase.count().run() == 0
     assert await Account.count().run() == 0
+
+
+async def test_bad_log_level_named(db):
+    result = run_cli("users", "list", database_url=db, env={"GOVERNANCE_LOG_LEVEL": "LOUD"})
+    assert result.returncode == 2
+    assert "GOVERNANCE_LOG_LEVEL must be one of" in result.stderr

@@ -410,3 +410,10 @@ async def test_pages_have_language_and_skip_link(client):
     response = await client.get("/sign-in")
     assert '<html lang="en-GB">' in response.text
     assert 'href="#main-content"' in response.text
+
+
+async def test_history_lists_readable(client, make_person, target, central):
+    await register.update_use_case(central, "UC-001", 1, {"systems": ["Niche RMS", "Storm"]})
+    await signed_in(client, make_person, Role.PROGRAMME_BOARD)
+    response = await client.get("/use-cases/UC-001/history")
+    assert "Niche RMS; Storm" in response.text
