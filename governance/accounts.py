@@ -131,13 +131,17 @@ async def create_account(
         if problem:
             errors.add("password", problem)
 
+    # Hashing takes tens of milliseconds, so it happens before the write lock is taken.
+    password_hash = None
+    if password is not None and not errors.errors:
+        password_hash = await anyio.to_thread.run_sync(hash_password, password)
+
     async with write_transaction():
         department_id = await _department_id(department, errors)
         if username and await Account.exists().where(Account.username == username).run():
             errors.add("username", f"{username!r} is already taken; choose another username")
         errors.raise_if_any()
 
-        password_hash = await anyio.to_thread.run_sync(hash_password, password) if password else None
         account = Account(
             username=username,
             display_name=display_name.strip(),

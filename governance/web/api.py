@@ -17,7 +17,9 @@ from governance.accounts import ensure_department, list_departments
 from governance.auth import CurrentActor, PUBLIC, allow, allow_everyone
 from governance.database import DatabaseUnavailable, check_database, is_sqlite
 from governance.programme import business_case_summary
+from governance.errors import InvalidInput
 from governance.roles import Role
+from governance.stages import Stage, parse_stage
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +106,10 @@ class UseCaseApi(Controller):
         stage: Annotated[str, QueryParameter(name="stage", required=False)] = "",
     ) -> list[dict[str, Any]]:
         """List the register, optionally filtered by department name and stage."""
+        if stage and parse_stage(stage) is None:
+            names = ", ".join(item.value for item in Stage)
+            raise InvalidInput.single("stage", f"unknown stage {stage!r}; stages are: {names}")
+        stage = parse_stage(stage).value if stage else ""
         views = await register.list_use_cases(register.RegisterFilter(department=department, stage=stage))
         return [view.as_api() for view in views]
 

@@ -448,3 +448,14 @@ async def test_board_cannot_create(client, api_headers, department):
     response = await client.post(URL, json=valid_body(), headers=board)
     assert response.status_code == 403
     assert await stored_state() == before
+
+
+async def test_list_unknown_stage_422(client, headers):
+    response = await client.get(URL, params={"stage": "launched"}, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "stage"
+
+
+async def test_list_stage_label_accepted(client, headers, existing):
+    response = await client.get(URL, params={"stage": "Idea"}, headers=headers)
+    assert [item["reference"] for item in response.json()] == ["UC-001"]

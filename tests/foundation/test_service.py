@@ -244,3 +244,13 @@ async def test_page_while_database_down(client, make_person):
         response = await client.get("/use-cases")
     assert response.status_code == 500
     assert "error id" in response.text
+
+
+async def test_page_body_over_limit_413(client):
+    from governance.settings import get_settings
+    from tests.support import post_form
+
+    limit = get_settings().max_body_bytes
+    response = await post_form(client, "/sign-in", {"username": "x" * (limit + 1), "password": "y"})
+    assert response.status_code == 413
+    assert f"{limit:,} bytes" in response.text
