@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -34,6 +35,15 @@ PURPOSE_ROWS_SPARE = 2
 
 def _contributions(request: Request) -> list[Contribution]:
     return request.app.state.contributions
+
+
+def _log_section_failure(package: str, section: str, actor: Actor) -> str:
+    """Log a package's page section that raised, with a new error id, and return the id."""
+    error_id = uuid.uuid4().hex[:12]
+    logger.exception(
+        "the %s package's %s failed for %s (error id %s)", package, section, actor.username, error_id
+    )
+    return error_id
 
 
 def _session_cookie(value: str, max_age: int | None) -> Cookie:
@@ -103,13 +113,17 @@ class HomePages(Controller):
 
     @get("/", opt=allow_everyone())
     async def home(self, request: Request, actor: CurrentActor) -> Template:
-        """The signed-in person's work queue, gathered from every package."""
+        """Show the signed-in person's work queue, gathered from every package."""
         items = []
+        failures = []
         for contribution in _contributions(request):
             for provider in contribution.queues:
-                items.extend(await provider(actor))
+                try:
+                    items.extend(await provider(actor))
+                except Exception:
+                    failures.append(_log_section_failure(contribution.name, "work queue", actor))
         items.sort(key=lambda item: (item.waiting_since is None, item.waiting_since or 0))
-        return page("home.html", queue=items, actor=actor)
+        return page("home.html", queue=items, queue_failures=failures, actor=actor)
 
 
 async def _departments_for(actor: Actor) -> list[str]:
@@ -230,7 +244,17 @@ class UseCasePages(Controller):
         panels: list[UseCasePanel] = []
         for contribution in _contributions(request):
             for provider in contribution.panels:
-                panel = await provider(view.ref, actor)
+                try:
+                    panel = await provider(view.ref, actor)
+                except Exception:
+                    # Show that a section is missing rather than hide, say, a lapsed approval.
+                    error_id = _log_section_failure(contribution.name, f"panel of {view.reference}", actor)
+                    panel = UseCasePanel(
+                        title=f"{contribution.name.upper()} section unavailable",
+                        template="section_failed.html",
+                        context={"error_id": error_id},
+                        order=0,
+                    )
                 if panel is not None:
                     panels.append(panel)
         panels.sort(key=lambda panel: panel.order)

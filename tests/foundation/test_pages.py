@@ -417,3 +417,28 @@ async def test_history_lists_readable(client, make_person, target, central):
     await signed_in(client, make_person, Role.PROGRAMME_BOARD)
     response = await client.get("/use-cases/UC-001/history")
     assert "Niche RMS; Storm" in response.text
+
+
+@pytest.fixture
+def broken_package(app):
+    """A package whose use-case panel and work queue both raise."""
+    from governance.packages import Contribution
+
+    async def fail(*args):
+        raise RuntimeError("package bug")
+
+    app.state.contributions.append(Contribution(name="broken", panels=[fail], queues=[fail]))
+
+
+async def test_failed_panel_shown_not_hidden(client, make_person, target, broken_package):
+    await signed_in(client, make_person, Role.CENTRAL_TEAM)
+    response = await client.get("/use-cases/UC-001")
+    assert response.status_code == 200
+    assert "BROKEN section unavailable" in response.text
+
+
+async def test_failed_queue_warns(client, make_person, target, broken_package):
+    await signed_in(client, make_person, Role.CENTRAL_TEAM)
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert "may be incomplete" in response.text
