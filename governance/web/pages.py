@@ -292,7 +292,10 @@ class UseCasePages(Controller):
             state = FormState.from_error({**display, "version": version}, error)
             return await self._form_page(actor=actor, view=view, state=state, status_code=422)
         except Forbidden as error:
-            state = FormState(values={**display, "version": version}, errors=[FieldError("department", error.message)])
+            state = FormState(
+                values={**display, "version": version},
+                errors=[FieldError("department", error.message)],
+            )
             return await self._form_page(actor=actor, view=view, state=state, status_code=403)
         except Conflict as error:
             state = FormState(values=display)
