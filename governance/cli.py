@@ -101,6 +101,7 @@ def main() -> None:
     # Piccolo warns on stderr when PostgreSQL is unreachable and carries on; the commands check the
     # connection themselves and report it in one line.
     warnings.filterwarnings("ignore", message=".*Unable to connect to database")
+    _configure_logging()
 
 
 @main.command()
