@@ -96,7 +96,7 @@ async def test_sqlite_new_file_gets_wal(tmp_path):
 
 
 async def test_write_transactions_serialised(db):
-    """A second writer waits for the first, then sees its write: no "database is locked"."""
+    """A second writer waits for the first, then reads its write: no "database is locked"."""
     order: list[str] = []
     first_inside = asyncio.Event()
     release_first = asyncio.Event()
