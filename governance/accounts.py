@@ -131,13 +131,17 @@ async def create_account(
         if problem:
             errors.add("password", problem)
 
+    # Hashing takes tens of milliseconds, so it happens before the write lock is taken.
+    password_hash = None
+    if password is not None and not errors.errors:
+        password_hash = await anyio.to_thread.run_sync(hash_password, password)
+
     async with write_transaction():
         department_id = await _department_id(department, errors)
         if username and await Account.exists().where(Account.username == username).run():
             errors.add("username", f"{username!r} is already taken; choose another username")
         errors.raise_if_any()
 
-        password_hash = await anyio.to_thread.run_sync(hash_password, password) if password else None
         account = Account(
             username=username,
             display_name=display_name.strip(),
@@ -266,6 +270,15 @@ async def _recent_failures(username: str, since: dt.datetime) -> int:
     ).run()
 
 
+def _throttled(username: str, remote_address: str) -> TooManyRequests:
+    settings = get_settings()
+    logger.warning("sign-in throttled for %s from %s", username, remote_address)
+    return TooManyRequests(
+        f"Too many failed sign-in attempts. Wait {settings.sign_in_window_minutes} minutes, "
+        "then try again, or ask an administrator to reset your password."
+    )
+
+
 async def sign_in(username: str, password: str, remote_address: str) -> NewSession:
     """Check a password and open a session.
 
@@ -277,12 +290,9 @@ async def sign_in(username: str, password: str, remote_address: str) -> NewSessi
     now = utcnow()
     window_start = now - dt.timedelta(minutes=settings.sign_in_window_minutes)
 
+    # A cheap check first, so a throttled username costs no password hashing.
     if await _recent_failures(username, window_start) >= settings.sign_in_max_failures:
-        logger.warning("sign-in throttled for %s from %s", username, remote_address)
-        raise TooManyRequests(
-            f"Too many failed sign-in attempts. Wait {settings.sign_in_window_minutes} minutes, "
-            "then try again, or ask an administrator to reset your password."
-        )
+        raise _throttled(username, remote_address)
 
     row = (
         await Account.select(Account.id, Account.password_hash, Account.active)
@@ -294,6 +304,11 @@ async def sign_in(username: str, password: str, remote_address: str) -> NewSessi
     matched = await anyio.to_thread.run_sync(verify_password, stored_hash, password)
 
     async with write_transaction():
+        # Count again inside the serialised write: guesses sent in parallel all passed the first
+        # check before any of their failures was stored. The outcome of the guess is not revealed.
+        if await _recent_failures(username, window_start) >= settings.sign_in_max_failures:
+            raise _throttled(username, remote_address)
+
         await SignInAttempt.insert(
             SignInAttempt(
                 username=username,
@@ -313,29 +328,30 @@ async def sign_in(username: str, password: str, remote_address: str) -> NewSessi
             assert actor is not None
             cookie_value = new_secret()
             expires_at = now + dt.timedelta(hours=settings.session_absolute_hours)
-            await WebSession.insert(
-                WebSession(
-                    token_hash=sha256_text(cookie_value),
-                    account=row["id"],
-                    csrf_secret=new_secret(),
-                    created_at=now,
-                    last_seen_at=now,
-                    expires_at=expires_at,
-                    remote_address=remote_address[:64],
-                )
-            ).run()
+            session = WebSession(
+                token_hash=sha256_text(cookie_value),
+                account=row["id"],
+                csrf_secret=new_secret(),
+                created_at=now,
+                last_seen_at=now,
+                expires_at=expires_at,
+                remote_address=remote_address[:64],
+            )
+            await session.save().run()
             await Account.update({Account.last_sign_in_at: now}).where(Account.id == row["id"]).run()
-            await audit.record(actor, "account.signed_in", "account", username)
+            await audit.record(
+                actor, "account.signed_in", "account", username, note=f"session {session.id}"
+            )
 
     # The failed attempt must be committed before the error is raised, or it would not count.
     if not matched:
         raise failure
-    logger.info("%s signed in from %s", username, remote_address)
+    logger.info("%s signed in from %s (session %s)", username, remote_address, session.id)
     return NewSession(cookie_value=cookie_value, actor=actor, expires_at=expires_at)
 
 
 async def resolve_session(cookie_value: str) -> tuple[Actor, int] | None:
-    """Return (actor, session id) for a live session cookie, or None; expires idle sessions."""
+    """Return (actor, session id) for a live session cookie, or None; removes expired sessions."""
     settings = get_settings()
     now = utcnow()
     row = (
@@ -349,7 +365,9 @@ async def resolve_session(cookie_value: str) -> tuple[Actor, int] | None:
 
     idle_limit = dt.timedelta(minutes=settings.session_idle_minutes)
     if row["expires_at"] <= now or now - row["last_seen_at"] > idle_limit:
-        await WebSession.delete().where(WebSession.id == row["id"]).run()
+        async with write_transaction():
+            await WebSession.delete().where(WebSession.id == row["id"]).run()
+        logger.info("session %s of account %s expired", row["id"], row["account"])
         return None
 
     actor = await actor_for(row["account"])
@@ -357,7 +375,10 @@ async def resolve_session(cookie_value: str) -> tuple[Actor, int] | None:
         return None
 
     if now - row["last_seen_at"] > TOUCH_INTERVAL:
-        await WebSession.update({WebSession.last_seen_at: now}).where(WebSession.id == row["id"]).run()
+        async with write_transaction():
+            await WebSession.update({WebSession.last_seen_at: now}).where(
+                WebSession.id == row["id"]
+            ).run()
     return actor, row["id"]
 
 
@@ -504,26 +525,31 @@ async def resolve_token(text: str) -> tuple[Actor, frozenset[Scope], str] | None
     """Return (actor, scopes, token id) for a valid, unexpired, unrevoked token, or None."""
     parts = split_api_token(text)
     if parts is None:
+        logger.info("API request with a bearer value that is not shaped like a token")
         return None
     token_id, secret = parts
 
     row = await ApiToken.select().where(ApiToken.token_id == token_id).first().run()
-    if row is None or row["revoked_at"] is not None:
-        return None
-
-    if not same_text(row["secret_hash"], sha256_text(secret)):
+    if row is None or not same_text(row["secret_hash"], sha256_text(secret)):
+        logger.info("API request with unknown token id %r or a wrong secret", token_id[:24])
         return None
 
     now = utcnow()
+    if row["revoked_at"] is not None:
+        logger.info("API request with revoked token %s", token_id)
+        return None
     if row["expires_at"] <= now:
+        logger.info("API request with expired token %s", token_id)
         return None
 
     actor = await actor_for(row["account"], kind="token")
     if actor is None:
+        logger.info("API request with token %s of a disabled account", token_id)
         return None
 
     if row["last_used_at"] is None or now - row["last_used_at"] > TOUCH_INTERVAL:
-        await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["id"]).run()
+        async with write_transaction():
+            await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["id"]).run()
     scopes = frozenset(Scope(value) for value in row["scopes"].split())
     return actor, scopes, token_id
 

@@ -18,11 +18,18 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import Message, Scope
 from piccolo.engine.postgres import PostgresEngine
 
 from governance import gate_plugin
 from governance.auth import PUBLIC, AuthenticationMiddleware, authorise, current_actor
-from governance.database import check_database, describe_database_url, get_engine
+from governance.database import (
+    DatabaseUnavailable,
+    check_database,
+    describe_database_url,
+    enable_sqlite_wal,
+    get_engine,
+)
 from governance.packages import Contribution, NavItem, load_contributions, register_gate_checks
 from governance.roles import ALL_ROLES, Role
 from governance.settings import STATIC_DIR, TEMPLATE_DIR, Settings, SettingsError, get_settings
@@ -58,11 +65,62 @@ def resolve_secret_key(settings: Settings, *, allow_generated: bool) -> str:
     )
 
 
+# Content Security Policy for pages: no scripts from anywhere but this site, no framing. Inline
+# style attributes are allowed; inline scripts are not. The OpenAPI viewer under /schema loads its
+# scripts from a CDN, so it is left out.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def _security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
+    headers = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"same-origin"),
+    ]
+    if not settings.development:
+        headers.append((b"strict-transport-security", b"max-age=31536000"))
+    return headers
+
+
+def _before_send(settings: Settings):
+    common = _security_headers(settings)
+
+    async def add_headers(message: Message, scope: Scope) -> None:
+        """Add security headers to every response, and stop caching of pages and API responses."""
+        if message["type"] != "http.response.start":
+            return
+        path = scope.get("path", "")
+        headers = list(message.get("headers", []))
+        present = {name.lower() for name, _ in headers}
+        extra = list(common)
+        if not path.startswith("/schema"):
+            extra.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
+        if not path.startswith("/static/"):
+            extra.append((b"cache-control", b"no-store"))
+        headers.extend((name, value) for name, value in extra if name not in present)
+        message["headers"] = headers
+
+    return add_headers
+
+
 def _lifespan(contributions: list[Contribution]):
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         settings = get_settings()
-        await check_database()
+        try:
+            await check_database()
+        except DatabaseUnavailable as error:
+            logger.error(
+                "Automation Governance cannot start: database %s is unavailable (%s)",
+                describe_database_url(settings.database_url),
+                error,
+            )
+            raise
+        await enable_sqlite_wal()
         engine = get_engine()
         if isinstance(engine, PostgresEngine) and settings.db_pool_size > 0:
             await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size)
@@ -113,7 +171,7 @@ def create_app(*, secret_key: str | None = None, debug: bool = False) -> Litesta
         ),
         security=[{"bearer": []}],
         render_plugins=[SwaggerRenderPlugin()],
-        openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC),
+        openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC, include_in_schema=False),
     )
 
     return Litestar(
@@ -128,7 +186,8 @@ def create_app(*, secret_key: str | None = None, debug: bool = False) -> Litesta
             cookie_secure=not settings.development,
             cookie_httponly=True,
             cookie_samesite="lax",
-            exclude=["/api/", "/health"],
+            # Patterns are regular expressions searched anywhere in the path, so anchor them.
+            exclude=["^/api/", "^/health$"],
         ),
         template_config=TemplateConfig(
             directory=TEMPLATE_DIR, engine=JinjaTemplateEngine, engine_callback=configure_environment
@@ -137,8 +196,10 @@ def create_app(*, secret_key: str | None = None, debug: bool = False) -> Litesta
         request_max_body_size=settings.max_body_bytes,
         state=State({"contributions": contributions, "nav_items": nav_items}),
         lifespan=[_lifespan(contributions)],
+        before_send=[_before_send(settings)],
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]},
+            formatters={"standard": {"format": LOG_FORMAT}},
             log_exceptions="never",
             disable_stack_trace={404, 401, 403, 409, 422},
         ),

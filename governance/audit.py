@@ -145,14 +145,17 @@ class ChainReport:
 class ChainVerifier:
     """Checks a chain one row at a time, in ``seq`` order, so a long log needs little memory.
 
-    Detects an altered entry (its hash no longer matches), a removed entry (a gap in ``seq`` or a
-    broken link) and an entry inserted out of order (its row id is lower than its predecessor's).
+    Detects an altered entry, whose hash no longer matches, and a removed entry, which leaves a gap
+    in ``seq`` or a broken link. It also detects an entry written out of order: its row id is
+    higher than the next entry's, as when an entry is deleted and written again. Row ids only grow
+    on both engines unless a statement sets them explicitly.
     """
 
     def __init__(self) -> None:
         self.expected_seq = 1
         self.previous_hash = GENESIS_HASH
         self.previous_id: int | None = None
+        self.previous_seq: int | None = None
         self.checked = 0
 
     def feed(self, entry: dict[str, Any]) -> ChainReport | None:
@@ -160,11 +163,23 @@ class ChainVerifier:
         seq = int(entry["seq"])
         row_id = int(entry["id"])
 
+        if self.previous_id is not None and row_id <= self.previous_id:
+            # The previous entry was written after this one: name it, as the one out of place.
+            return ChainReport(
+                False,
+                self.checked - 1,
+                self.previous_seq,
+                self.previous_id,
+                f"it was written out of order: its row id {self.previous_id} is higher than the "
+                f"row id {row_id} of the next entry (seq {seq})",
+                self.previous_hash,
+            )
+
         problem = ""
         if seq != self.expected_seq:
             problem = f"expected sequence number {self.expected_seq}, found {seq}: entries are missing"
-        elif self.previous_id is not None and row_id <= self.previous_id:
-            problem = f"row id {row_id} is not after the previous entry's id {self.previous_id}"
+            if seq < self.expected_seq:
+                problem = f"expected sequence number {self.expected_seq}, found {seq}: out of sequence"
         elif entry["prev_hash"] != self.previous_hash:
             problem = "its link to the previous entry does not match that entry's hash"
         elif hash_entry(entry) != entry["entry_hash"]:
@@ -177,6 +192,7 @@ class ChainVerifier:
         self.expected_seq = seq + 1
         self.previous_hash = entry["entry_hash"]
         self.previous_id = row_id
+        self.previous_seq = seq
         return None
 
     def finish(self) -> ChainReport:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from http.cookies import SimpleCookie
 from typing import Any, TypeAlias
 
 from litestar.connection import ASGIConnection
@@ -81,17 +80,24 @@ def _session_cookie(headers: Headers) -> str | None:
     raw = headers.get("cookie")
     if not raw:
         return None
-    cookie: SimpleCookie = SimpleCookie()
-    try:
-        cookie.load(raw)
-    except Exception:  # http.cookies raises CookieError for malformed headers
-        return None
-    morsel = cookie.get(SESSION_COOKIE)
-    return morsel.value if morsel else None
+    # Parsed by hand: http.cookies stops at the first cookie it cannot parse, so one odd cookie
+    # set by another application on the same host would hide the session cookie.
+    for part in raw.split(";"):
+        name, separator, value = part.strip().partition("=")
+        if separator and name == SESSION_COOKIE:
+            return value.strip().strip('"') or None
+    return None
+
+
+def _needs_no_principal(path: str) -> bool:
+    """Paths served to anyone without looking up a caller, so they work while the database is down."""
+    return path == "/health" or path.startswith("/static/")
 
 
 async def resolve_principal(scope: Scope) -> Principal | None:
     """Find who is calling: API paths accept only bearer tokens, pages only the session cookie."""
+    if _needs_no_principal(scope["path"]):
+        return None
     headers = Headers.from_scope(scope)
 
     if scope["path"].startswith(API_PREFIX):
@@ -129,10 +135,19 @@ def principal_of(connection: ASGIConnection) -> Principal | None:
     return connection.scope.get("user")  # type: ignore[return-value]
 
 
+def is_generated_options(handler: BaseRouteHandler) -> bool:
+    """True for the OPTIONS handler Litestar adds to every path, which only lists the methods."""
+    function = getattr(handler, "fn", None)
+    return (
+        getattr(function, "__module__", "") == "litestar.routes.http"
+        and set(getattr(handler, "http_methods", ())) == {"OPTIONS"}
+    )
+
+
 def authorise(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """App-wide guard: deny unless the handler's ``opt`` grants the caller's roles and scope."""
     opt = handler.opt
-    if opt.get("public"):
+    if opt.get("public") or is_generated_options(handler):
         return
 
     roles: frozenset[Role] | None = opt.get("roles")

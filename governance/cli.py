@@ -11,6 +11,7 @@ import getpass
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -24,7 +25,7 @@ T = TypeVar("T")
 
 
 def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
-    """Run an async operation, turning expected failures into a clean message and exit status 1."""
+    """Run an async operation; print expected failures in one line and exit 1 (2 for bad settings)."""
     from governance.database import DatabaseUnavailable, DatabaseUrlError
     from governance.errors import DomainError
     from governance.settings import SettingsError
@@ -37,8 +38,24 @@ def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
     except DomainError as error:
         click.echo(f"Error: {error.message}", err=True)
         sys.exit(1)
-    except (DatabaseUnavailable, DatabaseUrlError, SettingsError) as error:
+    except DatabaseUnavailable as error:
+        from governance.database import describe_database_url
+        from governance.settings import get_settings
+
+        where = describe_database_url(get_settings().database_url)
+        click.echo(f"Error: cannot use the database {where} (set by DATABASE_URL): {error}", err=True)
+        sys.exit(1)
+    except (DatabaseUrlError, SettingsError) as error:
+        # Exit status 2 marks a configuration error, as for serve's start-up checks.
         click.echo(f"Error: {error}", err=True)
+        sys.exit(2)
+    except Exception as error:  # anything else: print what failed and keep the traceback in the log
+        logger.debug("command failed", exc_info=error)
+        click.echo(
+            f"Error: {type(error).__name__}: {error} "
+            "(set GOVERNANCE_LOG_LEVEL=DEBUG to see the traceback)",
+            err=True,
+        )
         sys.exit(1)
 
 
@@ -50,13 +67,25 @@ def _cli_actor() -> Actor:
     return Actor(account_id=None, username=f"cli:{user}"[:64], kind="cli", display_name=f"Command line ({user})")
 
 
-def _configure_logging() -> None:
-    from governance.settings import get_settings
+def _settings_or_exit():
+    """Return the settings, or exit with status 2 and the message naming the bad variable."""
+    from governance.settings import SettingsError, get_settings
 
-    logging.basicConfig(
-        level=get_settings().log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    try:
+        return get_settings()
+    except SettingsError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(2)
+
+
+def _configure_logging() -> None:
+    from governance.app import LOG_FORMAT
+
+    level = _settings_or_exit().log_level
+    logging.basicConfig(level=level, format=LOG_FORMAT)
+    if level != "DEBUG":
+        # Piccolo logs the server version at INFO on every connection check.
+        logging.getLogger("piccolo").setLevel(logging.WARNING)
 
 
 async def _prepare_database() -> None:
@@ -69,6 +98,10 @@ async def _prepare_database() -> None:
 @click.group()
 def main() -> None:
     """Automation Governance: assessments, go-live gate and benefits for the automation programme."""
+    # Piccolo warns on stderr when PostgreSQL is unreachable and carries on; the commands check the
+    # connection themselves and report it in one line.
+    warnings.filterwarnings("ignore", message=".*Unable to connect to database")
+    _configure_logging()
 
 
 @main.command()
@@ -90,37 +123,37 @@ def serve(host: str, port: int, demo: bool) -> None:
         os.environ.setdefault("DATABASE_URL", DEMO_DATABASE_URL)
         os.environ.setdefault("GOVERNANCE_ENV", "development")
     get_settings.cache_clear()
+    settings = _settings_or_exit()
     _configure_logging()
 
     from governance.app import create_app, resolve_secret_key
-    from governance.database import describe_database_url
-    from governance.packages import load_contributions
+    from governance.database import DatabaseUrlError, describe_database_url
+    from governance.settings import SettingsError
 
-    settings = get_settings()
     try:
         secret_key = resolve_secret_key(settings, allow_generated=demo)
-    except Exception as error:
+        database = describe_database_url(settings.database_url)
+    except (SettingsError, DatabaseUrlError) as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(2)
 
-    click.echo(f"Database: {describe_database_url(settings.database_url)}")
+    click.echo(f"Database: {database}")
     _run(_prepare_database)
-
     app = create_app(secret_key=secret_key)
 
     if demo:
         from governance.demo import load_demo
 
-        contributions = load_contributions(settings.packages)
-        passwords = _run(lambda: load_demo(contributions))
+        passwords = _run(lambda: load_demo(app.state.contributions))
         click.echo("")
-        click.echo("Demo programme loaded. Sign in at http://%s:%d/ with one of these accounts." % (host, port))
+        click.echo(f"Demo programme loaded. Sign in at http://{host}:{port}/ with one of these accounts.")
         click.echo("The passwords are shown only now; restarting with --demo issues new ones.")
         for username, password in passwords.items():
             click.echo(f"  {username:<18} {password}")
         click.echo("")
 
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=False)
+    # log_config=None: uvicorn's own messages go through the service's logging set-up.
+    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=False)
 
 
 @main.group()

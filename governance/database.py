@@ -105,6 +105,40 @@ class GovernancePostgresTransaction(PostgresTransaction):
 
 
 class GovernancePostgresEngine(PostgresEngine):
+    """PostgreSQL engine whose connection pool belongs to the event loop that started it.
+
+    asyncpg connections only work on the loop that opened them. The service runs on one loop, but
+    a test client runs the app on a loop of its own beside the test's, so each loop gets its own
+    pool. A loop without a pool opens a connection per query, as Piccolo does.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._pools: dict[asyncio.AbstractEventLoop | None, Any] = {}
+        super().__init__(*args, **kwargs)
+
+    @staticmethod
+    def _loop() -> asyncio.AbstractEventLoop | None:
+        try:
+            return asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+
+    @property  # type: ignore[override]
+    def pool(self) -> Any:
+        return self._pools.get(self._loop())
+
+    @pool.setter
+    def pool(self, value: Any) -> None:
+        if value is None:
+            self._pools.pop(self._loop(), None)
+        else:
+            self._pools[self._loop()] = value
+
+    @property
+    def has_pools(self) -> bool:
+        """True while any event loop still has a pool open."""
+        return bool(self._pools)
+
     def transaction(self, allow_nested: bool = True) -> GovernancePostgresTransaction:
         return GovernancePostgresTransaction(engine=self, allow_nested=allow_nested)
 
@@ -154,10 +188,19 @@ def describe_database_url(url: str) -> str:
 _engine: Engine | None = None
 
 
+def _make_parent_directory(path: str) -> None:
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DatabaseUnavailable(
+            f"cannot create the directory for the SQLite file {path}: {error.strerror}"
+        ) from error
+
+
 def _build_engine(url: str) -> Engine:
     kind, config = parse_database_url(url)
     if kind == "sqlite":
-        Path(config["path"]).parent.mkdir(parents=True, exist_ok=True)
+        _make_parent_directory(config["path"])
         return GovernanceSQLiteEngine(path=config["path"], timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
     return GovernancePostgresEngine(config=config)
 
@@ -176,11 +219,11 @@ def configure(url: str) -> Engine:
 
     kind, config = parse_database_url(url)
     if kind == "sqlite" and isinstance(_engine, SQLiteEngine):
-        Path(config["path"]).parent.mkdir(parents=True, exist_ok=True)
+        _make_parent_directory(config["path"])
         _engine.connection_kwargs["database"] = config["path"]
     elif kind == "postgres" and isinstance(_engine, PostgresEngine):
-        if _engine.pool is not None:
-            raise RuntimeError("close the connection pool before retargeting the engine")
+        if getattr(_engine, "has_pools", _engine.pool is not None):
+            raise RuntimeError("close the connection pools before retargeting the engine")
         _engine.config = config
     else:
         raise RuntimeError(f"cannot switch the engine from {_engine.engine_type} to {kind}")

@@ -30,6 +30,7 @@ from governance.stages import (
     allowed_moves,
     check_move,
     held_from_after_move,
+    parse_stage,
 )
 from governance.tables import BotIdentity, Department, UseCase
 
@@ -253,6 +254,8 @@ def validate_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
                     ". _ : / -, starting with a letter or digit",
                 )
         clean["bot_identifiers"] = identifiers
+        if identifiers and "rpa_platform" in clean and not clean["rpa_platform"]:
+            errors.add("rpa_platform", "choose the RPA platform the bots run on")
 
     errors.raise_if_any()
     return clean
@@ -349,6 +352,20 @@ async def _account_department(actor: Actor) -> str | None:
         .run()
     )
     return row["department.name"] if row else None
+
+
+async def can_edit(actor: Actor, department: str) -> bool:
+    """Return whether ``actor`` may change use cases of ``department`` (for showing edit links)."""
+    try:
+        await ensure_can_edit(actor, department)
+    except Forbidden:
+        return False
+    return True
+
+
+async def own_department(actor: Actor) -> str | None:
+    """Return the department recorded on the actor's account, if any."""
+    return await _account_department(actor)
 
 
 async def ensure_can_edit(actor: Actor, department: str) -> None:
@@ -580,6 +597,14 @@ async def _move_use_case(
         if expected_version is not None and before.version != expected_version:
             raise StaleVersion(f"use case {before.reference}", expected_version, before.version)
 
+        if parse_stage(to) is None:
+            names = ", ".join(stage.value for stage in Stage)
+            allowed = ", ".join(stage.value for stage in before.allowed_moves) or "none"
+            raise InvalidInput.single(
+                "to",
+                f"unknown stage {to!r}; stages are: {names}. From {before.stage.value} the allowed "
+                f"moves are: {allowed}",
+            )
         try:
             target = check_move(before.stage, to, before.held_from)
         except MoveNotAllowed as error:

@@ -78,6 +78,16 @@ def _pool_size_from_env() -> int:
     return int(raw)
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level_from_env() -> str:
+    level = os.environ.get("GOVERNANCE_LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if level not in LOG_LEVELS:
+        raise SettingsError(f"GOVERNANCE_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+    return level
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Read the settings from the environment once."""
@@ -105,7 +115,7 @@ def get_settings() -> Settings:
         max_body_bytes=_int_from_env("GOVERNANCE_MAX_BODY_BYTES", 512 * 1024),
         sign_in_max_failures=_int_from_env("GOVERNANCE_SIGN_IN_MAX_FAILURES", 5),
         sign_in_window_minutes=_int_from_env("GOVERNANCE_SIGN_IN_WINDOW_MINUTES", 15),
-        log_level=os.environ.get("GOVERNANCE_LOG_LEVEL", "INFO").upper(),
+        log_level=_log_level_from_env(),
         db_pool_size=_pool_size_from_env(),
         packages=packages,
     )

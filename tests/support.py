@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -11,6 +12,7 @@ import pytest
 
 from governance import accounts, register
 from governance.audit import SYSTEM, Actor
+from governance.auth import is_generated_options
 from governance.roles import Role
 
 DEFAULT_PASSWORD = "correct horse battery staple"
@@ -118,3 +120,93 @@ async def make_use_case(actor: Actor, **fields: Any) -> register.UseCaseView:
 async def central(make_person: MakePerson) -> Actor:
     """A member of the central automation team."""
     return await make_person(Role.CENTRAL_TEAM, username="central")
+
+
+async def audit_head() -> tuple[int, str]:
+    """Return (sequence number, hash) of the newest audit entry, or (0, "") for an empty log."""
+    from governance.tables import AuditEntry
+
+    row = (
+        await AuditEntry.select(AuditEntry.seq, AuditEntry.entry_hash)
+        .order_by(AuditEntry.seq, ascending=False)
+        .first()
+        .run()
+    )
+    return (row["seq"], row["entry_hash"]) if row else (0, "")
+
+
+def browser(app: Any) -> Any:
+    """Return a new test client with its own cookie jar, for one signed-in person."""
+    from litestar.testing import AsyncTestClient
+
+    return AsyncTestClient(app=app, base_url="http://testserver.local")
+
+
+def cli_command() -> list[str]:
+    """The ``governance`` command of the interpreter running the tests."""
+    import sys
+
+    return [sys.executable, "-m", "governance"]
+
+
+def run_cli(
+    *args: str,
+    database_url: str,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> Any:
+    """Run ``governance ARGS`` as a subprocess against ``database_url``; return the finished process."""
+    import os
+    import subprocess
+
+    environment = dict(os.environ)
+    environment["DATABASE_URL"] = database_url
+    environment["GOVERNANCE_LOG_LEVEL"] = "WARNING"
+    environment.update(env or {})
+    return subprocess.run(
+        [*cli_command(), *args],
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        env={key: value for key, value in environment.items() if value is not None},
+        timeout=timeout,
+    )
+
+
+# Routes of the assembled app -----------------------------------------------------------------------
+
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def route_handlers(app: Any):
+    """Yield (method, path, handler) for every handler of the app, except generated OPTIONS ones."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if is_generated_options(handler):
+                continue
+            for method in sorted(handler.http_methods):
+                yield method, route.path, handler
+
+
+def state_changing_routes(app: Any) -> list:
+    """List (method, path, handler) of every POST, PUT, PATCH and DELETE route that is not public."""
+    routes = [
+        (method, path, handler)
+        for method, path, handler in route_handlers(app)
+        if method in STATE_CHANGING and not handler.opt.get("public")
+    ]
+    # Sign-out ends the session the other requests use, so it goes last.
+    return sorted(routes, key=lambda item: (item[1] == "/sign-out", item[1], item[0]))
+
+
+def fill_path(path: str, reference: str) -> str:
+    """Fill a route's path parameters: ``reference`` with the given use case, others with 1 or x."""
+
+    def value(match: re.Match) -> str:
+        name, kind = match.group(1), match.group(2) or "str"
+        if name == "reference":
+            return reference
+        return "1" if kind == "int" else "x"
+
+    return re.sub(r"\{(\w+)(?::(\w+))?\}", value, path)

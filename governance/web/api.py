@@ -15,10 +15,11 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from governance import audit, register
 from governance.accounts import ensure_department, list_departments
 from governance.auth import CurrentActor, PUBLIC, allow, allow_everyone
-from governance.database import DatabaseUnavailable, check_database
+from governance.database import DatabaseUnavailable, check_database, is_sqlite
 from governance.programme import business_case_summary
+from governance.errors import InvalidInput
 from governance.roles import Role
-from governance.settings import get_settings
+from governance.stages import Stage, parse_stage
 
 logger = logging.getLogger(__name__)
 
@@ -82,15 +83,15 @@ def _set_fields(struct: msgspec.Struct) -> dict[str, Any]:
 @get("/health", opt=PUBLIC, tags=["service"])
 async def health() -> Response[dict[str, Any]]:
     """Report whether the service can reach its database: 200 when it can, 503 when it cannot."""
-    settings = get_settings()
+    engine = "sqlite" if is_sqlite() else "postgresql"
     try:
         await check_database()
     except DatabaseUnavailable as error:
         logger.error("health check failed: %s", error)
         return Response(
-            {"status": "unavailable", "database": "unreachable", "detail": str(error)}, status_code=503
+            {"status": "unavailable", "database": "unreachable", "engine": engine, "detail": str(error)},
+            status_code=503,
         )
-    engine = "sqlite" if settings.is_sqlite else "postgresql"
     return Response({"status": "ok", "database": "ok", "engine": engine})
 
 
@@ -105,6 +106,10 @@ class UseCaseApi(Controller):
         stage: Annotated[str, QueryParameter(name="stage", required=False)] = "",
     ) -> list[dict[str, Any]]:
         """List the register, optionally filtered by department name and stage."""
+        if stage and parse_stage(stage) is None:
+            names = ", ".join(item.value for item in Stage)
+            raise InvalidInput.single("stage", f"unknown stage {stage!r}; stages are: {names}")
+        stage = parse_stage(stage).value if stage else ""
         views = await register.list_use_cases(register.RegisterFilter(department=department, stage=stage))
         return [view.as_api() for view in views]
 

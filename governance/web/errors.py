@@ -24,6 +24,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from governance.auth import API_PREFIX
 from governance.errors import DomainError
+from governance.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,14 @@ _MSGSPEC_PATH = re.compile(r"at `\$\.?([^`]*)`")
 
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX) or request.url.path in {"/health"}
+
+
+def _caller(request: Request) -> str:
+    """Name the caller for log lines: the username and how they signed in, or "anonymous"."""
+    principal = request.scope.get("user")
+    if principal is None:
+        return "anonymous"
+    return f"{principal.actor.username} ({principal.via} {principal.credential_id})"
 
 
 def _json(status_code: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
@@ -47,10 +56,17 @@ def _error_page(request: Request, status_code: int, title: str, message: str) ->
 
 
 def handle_domain_error(request: Request, error: DomainError) -> Response | Template:
-    if error.status_code >= 500:
-        logger.error("%s on %s %s: %s", type(error).__name__, request.method, request.url.path, error)
-    else:
-        logger.info("%s on %s %s: %s", type(error).__name__, request.method, request.url.path, error)
+    level = logging.ERROR if error.status_code >= 500 else logging.INFO
+    logger.log(
+        level,
+        "%s (%d) on %s %s for %s: %s",
+        type(error).__name__,
+        error.status_code,
+        request.method,
+        request.url.path,
+        _caller(request),
+        error.message,
+    )
 
     if _wants_json(request):
         return _json(error.status_code, error.as_dict())
@@ -58,30 +74,70 @@ def handle_domain_error(request: Request, error: DomainError) -> Response | Temp
     return _error_page(request, error.status_code, titles.get(error.status_code, "There is a problem"), error.message)
 
 
+_TYPE_NAMES = {
+    "str": "text (a JSON string)",
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "array": "a list (a JSON array)",
+    "object": "an object",
+    "null": "null",
+}
+
+
+def _describe_type(name: str) -> str:
+    return " or ".join(_TYPE_NAMES.get(part.strip(" `"), part.strip(" `")) for part in name.split("|"))
+
+
+def _explain(message: str) -> tuple[str | None, str]:
+    """Translate one msgspec message into (field named inside it, message for people)."""
+    unknown = re.search(r"unknown field `([^`]+)`", message)
+    if unknown:
+        return unknown.group(1), "unknown field; remove it (GET /schema lists the accepted fields)"
+    missing = re.search(r"missing required field `([^`]+)`", message)
+    if missing:
+        return missing.group(1), "is required; send a value for it"
+    wrong_type = re.search(r"Expected `([^`]+)`, got `([^`]+)`", message)
+    if wrong_type:
+        expected, got = wrong_type.groups()
+        return None, f"has the wrong type: expected {_describe_type(expected)}, got {_describe_type(got)}"
+    return None, message
+
+
+def _join_field(parent: str, child: str | None) -> str:
+    if not child:
+        return parent or "body"
+    return f"{parent}.{child}" if parent else child
+
+
 def _field_errors(error: ValidationException) -> list[dict[str, str]]:
-    """Turn Litestar's validation details (from msgspec) into field/message pairs."""
+    """Turn Litestar's validation details (from msgspec) into field/message pairs.
+
+    Litestar reports a body error under the key ``data`` (the handler's body parameter) or under
+    the path inside the body. Both become the field's name as the client sent it.
+    """
     fields = []
     extra = error.extra if isinstance(error.extra, list) else []
     for item in extra:
         if not isinstance(item, dict):
             continue
-        message = str(item.get("message", "invalid value"))
-        key = item.get("key")
-        if not key:
-            match = _MSGSPEC_PATH.search(message)
-            key = match.group(1) if match else "body"
-        unknown = re.search(r"unknown field `([^`]+)`", message)
-        if unknown:
-            key = unknown.group(1)
-            message = "unknown field; remove it (see /schema for the accepted fields)"
-        message = _MSGSPEC_PATH.sub("", message).rstrip(" -")
-        fields.append({"field": key or "body", "message": message})
+        raw_message = str(item.get("message", "invalid value"))
+        key = str(item.get("key") or "")
+        path = _MSGSPEC_PATH.search(raw_message)
+        if path:
+            key = path.group(1)
+        if key in {"data", "$"}:
+            key = ""
+        inner_field, message = _explain(_MSGSPEC_PATH.sub("", raw_message).rstrip(" -"))
+        fields.append({"field": _join_field(key, inner_field), "message": message})
     return fields or [{"field": "body", "message": error.detail or "invalid request body"}]
 
 
 def handle_validation_error(request: Request, error: ValidationException) -> Response | Template:
     fields = _field_errors(error)
-    logger.info("invalid input on %s %s: %s", request.method, request.url.path, fields)
+    logger.info(
+        "invalid input on %s %s for %s: %s", request.method, request.url.path, _caller(request), fields
+    )
     if _wants_json(request):
         summary = "; ".join(f"{item['field']}: {item['message']}" for item in fields)
         return _json(422, {"status_code": 422, "detail": summary, "errors": fields})
@@ -89,16 +145,26 @@ def handle_validation_error(request: Request, error: ValidationException) -> Res
 
 
 def handle_not_authorised(request: Request, error: NotAuthorizedException) -> Response | Redirect:
+    logger.info("not signed in on %s %s: %s", request.method, request.url.path, error.detail)
     if _wants_json(request):
         return _json(401, {"status_code": 401, "detail": error.detail}, headers=error.headers)
-    target = request.url.path
-    if request.url.query:
-        target += f"?{request.url.query}"
+    # Only a GET can be repeated after signing in; a form post goes back to the home page instead.
+    target = "/"
+    if request.method in {"GET", "HEAD"}:
+        target = request.url.path
+        if request.url.query:
+            target += f"?{request.url.query}"
     return Redirect(path=f"/sign-in?next={quote(target, safe='/')}", status_code=303)
 
 
 def handle_permission_denied(request: Request, error: PermissionDeniedException) -> Response | Template:
-    logger.info("permission denied on %s %s: %s", request.method, request.url.path, error.detail)
+    logger.info(
+        "permission denied on %s %s for %s: %s",
+        request.method,
+        request.url.path,
+        _caller(request),
+        error.detail,
+    )
     if _wants_json(request):
         return _json(403, {"status_code": 403, "detail": error.detail})
     message = error.detail
@@ -110,23 +176,46 @@ def handle_permission_denied(request: Request, error: PermissionDeniedException)
     return _error_page(request, 403, "You cannot do this", message)
 
 
+def _too_large_message(request: Request) -> str:
+    limit = get_settings().max_body_bytes
+    return (
+        f"The request body is larger than the limit of {limit:,} bytes ({limit / 1024:g} KiB), set by "
+        "GOVERNANCE_MAX_BODY_BYTES. Send less data, or split it into several requests."
+    )
+
+
 def handle_http_error(request: Request, error: HTTPException) -> Response | Template:
     status_code = error.status_code
     detail = error.detail
     if status_code == 413:
-        detail = "The request body is too large. Send less data, or split it into several requests."
+        detail = _too_large_message(request)
     if status_code >= 500:
         return handle_unexpected_error(request, error)
+    logger.info(
+        "HTTP %d on %s %s for %s: %s", status_code, request.method, request.url.path, _caller(request), detail
+    )
+    if status_code == 404 and request.url.path.startswith(API_PREFIX):
+        detail = f"No API route matches {request.method} {request.url.path}; GET /schema lists the routes."
     if _wants_json(request):
-        return _json(status_code, {"status_code": status_code, "detail": detail})
+        body: dict[str, Any] = {"status_code": status_code, "detail": detail}
+        if status_code in (400, 413):
+            body["errors"] = [{"field": "body", "message": detail}]
+        return _json(status_code, body)
     titles = {404: "Page not found", 405: "This page cannot be used that way"}
+    if status_code == 404:
+        detail = "There is no page at this address. Check the address, or go to the home page."
     return _error_page(request, status_code, titles.get(status_code, "There is a problem"), detail)
 
 
 def handle_unexpected_error(request: Request, error: Exception) -> Response | Template:
     error_id = uuid.uuid4().hex[:12]
     logger.error(
-        "unexpected error %s on %s %s", error_id, request.method, request.url.path, exc_info=error
+        "unexpected error %s on %s %s for %s",
+        error_id,
+        request.method,
+        request.url.path,
+        _caller(request),
+        exc_info=error,
     )
     message = f"Something went wrong on our side. Quote error id {error_id} when you report it."
     if _wants_json(request):

@@ -50,8 +50,14 @@ def parse_int(value: str | None) -> int | None:
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
-    """Return ``target`` if it is a path on this site, else ``default`` (no open redirects)."""
-    if not target:
+    """Return ``target`` if it is a path on this site, else ``default`` (no open redirects).
+
+    Browsers treat a backslash like a slash and drop tabs and newlines from addresses, so
+    ``/\\evil.example`` or ``/<tab>/evil.example`` would leave the site: both are refused.
+    """
+    if not target or len(target) > 2000:
+        return default
+    if "\\" in target or any(ord(character) < 32 or ord(character) == 127 for character in target):
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from governance import accounts, audit, golive, register
+from governance.audit import Actor
 from governance.auth import CurrentActor, PUBLIC, SESSION_COOKIE, allow, allow_everyone
 from governance.clock import LONDON
-from governance.errors import Conflict, InvalidInput, TooManyRequests
+from governance.errors import Conflict, FieldError, Forbidden, InvalidInput, TooManyRequests
 from governance.packages import Contribution, UseCasePanel
 from governance.programme import business_case_summary
 from governance.roles import Role
@@ -33,6 +35,15 @@ PURPOSE_ROWS_SPARE = 2
 
 def _contributions(request: Request) -> list[Contribution]:
     return request.app.state.contributions
+
+
+def _log_section_failure(package: str, section: str, actor: Actor) -> str:
+    """Log a package's page section that raised, with a new error id, and return the id."""
+    error_id = uuid.uuid4().hex[:12]
+    logger.exception(
+        "the %s package's %s failed for %s (error id %s)", package, section, actor.username, error_id
+    )
+    return error_id
 
 
 def _session_cookie(value: str, max_age: int | None) -> Cookie:
@@ -81,6 +92,11 @@ class SessionPages(Controller):
             state = FormState(values={"username": username, "next": target})
             return page("sign_in.html", form=state, throttled=error.message, status_code=429)
 
+        # A session the browser already had is ended, so one browser never has two.
+        previous = request.cookies.get(SESSION_COOKIE)
+        if previous:
+            await accounts.sign_out(previous)
+
         max_age = get_settings().session_absolute_hours * 3600
         return Redirect(path=target, status_code=303, cookies=[_session_cookie(session.cookie_value, max_age)])
 
@@ -97,13 +113,26 @@ class HomePages(Controller):
 
     @get("/", opt=allow_everyone())
     async def home(self, request: Request, actor: CurrentActor) -> Template:
-        """The signed-in person's work queue, gathered from every package."""
+        """Show the signed-in person's work queue, gathered from every package."""
         items = []
+        failures = []
         for contribution in _contributions(request):
             for provider in contribution.queues:
-                items.extend(await provider(actor))
+                try:
+                    items.extend(await provider(actor))
+                except Exception:
+                    failures.append(_log_section_failure(contribution.name, "work queue", actor))
         items.sort(key=lambda item: (item.waiting_since is None, item.waiting_since or 0))
-        return page("home.html", queue=items, actor=actor)
+        return page("home.html", queue=items, queue_failures=failures, actor=actor)
+
+
+async def _departments_for(actor: Actor) -> list[str]:
+    """Departments the actor may file use cases under: all for the central team, else their own."""
+    departments = await accounts.list_departments()
+    if actor.has_any(Role.CENTRAL_TEAM):
+        return departments
+    own = await register.own_department(actor)
+    return [name for name in departments if name == own]
 
 
 def _use_case_form_values(view: register.UseCaseView | None) -> dict[str, Any]:
@@ -170,12 +199,19 @@ class UseCasePages(Controller):
             filters=filters,
         )
 
-    async def _form_page(self, *, view: register.UseCaseView | None, state: FormState, status_code: int = 200) -> Template:
+    async def _form_page(
+        self,
+        *,
+        actor: Actor,
+        view: register.UseCaseView | None,
+        state: FormState,
+        status_code: int = 200,
+    ) -> Template:
         return page(
             "use_cases/form.html",
             use_case=view,
             form=state,
-            departments=await accounts.list_departments(),
+            departments=await _departments_for(actor),
             regimes=register.REGIMES,
             platforms=register.PLATFORMS,
             spare_rows=PURPOSE_ROWS_SPARE,
@@ -183,8 +219,11 @@ class UseCasePages(Controller):
         )
 
     @get("/new", opt=allow(*register.EDITOR_ROLES))
-    async def new_form(self) -> Template:
-        return await self._form_page(view=None, state=FormState(values=_use_case_form_values(None)))
+    async def new_form(self, actor: CurrentActor) -> Template:
+        values = _use_case_form_values(None)
+        if not actor.has_any(Role.CENTRAL_TEAM):
+            values["department"] = await register.own_department(actor) or ""
+        return await self._form_page(actor=actor, view=None, state=FormState(values=values))
 
     @post("/new", opt=allow(*register.EDITOR_ROLES))
     async def create(self, request: Request, actor: CurrentActor) -> Template | Redirect:
@@ -192,7 +231,12 @@ class UseCasePages(Controller):
         try:
             view = await register.create_use_case(actor, data)
         except InvalidInput as error:
-            return await self._form_page(view=None, state=FormState.from_error(display, error), status_code=422)
+            state = FormState.from_error(display, error)
+            return await self._form_page(actor=actor, view=None, state=state, status_code=422)
+        except Forbidden as error:
+            # A business owner chose another department: show it against that field.
+            state = FormState(values=display, errors=[FieldError("department", error.message)])
+            return await self._form_page(actor=actor, view=None, state=state, status_code=403)
         return Redirect(path=f"/use-cases/{view.reference}?created=1", status_code=303)
 
     @get("/{reference:str}", opt=allow_everyone())
@@ -201,7 +245,17 @@ class UseCasePages(Controller):
         panels: list[UseCasePanel] = []
         for contribution in _contributions(request):
             for provider in contribution.panels:
-                panel = await provider(view.ref, actor)
+                try:
+                    panel = await provider(view.ref, actor)
+                except Exception:
+                    # Show that a section is missing rather than hide, say, a lapsed approval.
+                    error_id = _log_section_failure(contribution.name, f"panel of {view.reference}", actor)
+                    panel = UseCasePanel(
+                        title=f"{contribution.name.upper()} section unavailable",
+                        template="section_failed.html",
+                        context={"error_id": error_id},
+                        order=0,
+                    )
                 if panel is not None:
                     panels.append(panel)
         panels.sort(key=lambda panel: panel.order)
@@ -220,19 +274,22 @@ class UseCasePages(Controller):
             regimes=register.REGIMES,
             platforms=register.PLATFORMS,
             can_move=actor.has_any(*register.MOVER_ROLES),
-            can_edit=actor.has_any(*register.EDITOR_ROLES),
+            can_edit=await register.can_edit(actor, view.department),
             created=request.query_params.get("created") == "1",
             moved=request.query_params.get("moved"),
         )
 
     @get("/{reference:str}/edit", opt=allow(*register.EDITOR_ROLES))
-    async def edit_form(self, reference: FromPath[str]) -> Template:
+    async def edit_form(self, reference: FromPath[str], actor: CurrentActor) -> Template:
         view = await register.get_use_case(reference)
-        return await self._form_page(view=view, state=FormState(values=_use_case_form_values(view)))
+        await register.ensure_can_edit(actor, view.department)
+        state = FormState(values=_use_case_form_values(view))
+        return await self._form_page(actor=actor, view=view, state=state)
 
     @post("/{reference:str}/edit", opt=allow(*register.EDITOR_ROLES))
     async def edit(self, request: Request, reference: FromPath[str], actor: CurrentActor) -> Template | Redirect:
         view = await register.get_use_case(reference)
+        await register.ensure_can_edit(actor, view.department)
         values = await read_form(request)
         data, display = _use_case_from_form(values)
         version = parse_int(values.get("version"))
@@ -241,12 +298,19 @@ class UseCasePages(Controller):
                 raise InvalidInput.single("version", "the form is missing its version; reload the page")
             await register.update_use_case(actor, reference, version, data)
         except InvalidInput as error:
-            return await self._form_page(view=view, state=FormState.from_error(display, error), status_code=422)
+            state = FormState.from_error({**display, "version": version}, error)
+            return await self._form_page(actor=actor, view=view, state=state, status_code=422)
+        except Forbidden as error:
+            state = FormState(
+                values={**display, "version": version},
+                errors=[FieldError("department", error.message)],
+            )
+            return await self._form_page(actor=actor, view=view, state=state, status_code=403)
         except Conflict as error:
             state = FormState(values=display)
             current = await register.get_use_case(reference)
             state.values["version"] = current.version
-            template = await self._form_page(view=current, state=state, status_code=409)
+            template = await self._form_page(actor=actor, view=current, state=state, status_code=409)
             template.context["conflict"] = error.message
             return template
         return Redirect(path=f"/use-cases/{view.reference}", status_code=303)
@@ -262,15 +326,18 @@ class UseCasePages(Controller):
                 expected_version=parse_int(values.get("version")),
                 reason=values.get("reason", ""),
             )
-        except Conflict as error:
+        except (Conflict, InvalidInput) as error:
             current = await register.get_use_case(reference)
+            message = error.message
+            if isinstance(error, InvalidInput) and not values.get("to"):
+                message = "Choose the stage to move to."
             return page(
                 "use_cases/move_refused.html",
                 use_case=current,
-                message=error.message,
+                message=message,
                 blockers=error.extra.get("blockers", []),
-                allowed=error.extra.get("allowed_moves", []),
-                status_code=409,
+                allowed=[stage.value for stage in current.allowed_moves],
+                status_code=error.status_code,
             )
         return Redirect(path=f"/use-cases/{view.reference}?moved={view.stage.value}", status_code=303)
 

@@ -81,6 +81,17 @@ def _lines(value: list[str] | None) -> str:
     return "\n".join(value or [])
 
 
+def _audit_value(value: Any) -> str:
+    """Render a value from an audit entry's before or after state as plain text."""
+    if value is None:
+        return "–"
+    if isinstance(value, list):
+        return "; ".join(_audit_value(item) for item in value) or "(none)"
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {_audit_value(item)}" for key, item in value.items())
+    return str(value)
+
+
 def _nl2br(value: str | None) -> Markup:
     return Markup("<br>").join(escape(line) for line in (value or "").splitlines())
 
@@ -103,6 +114,7 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
             "iso": _iso,
             "lines": _lines,
             "nl2br": _nl2br,
+            "audit_value": _audit_value,
         }
     )
     environment.globals.update(
