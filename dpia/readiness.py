@@ -15,6 +15,7 @@ from typing import Any
 from governance.clock import format_date
 from governance.roles import Role
 
+from dpia.rules import KIND
 from dpia.workflow import APPROVED, status_label
 
 
@@ -160,7 +161,10 @@ def assess(snapshot: Snapshot) -> list[Finding]:
     if failures:
         return failures
 
+    # "kind", "number" and "content_hash" let the gate find and later re-verify this version.
     evidence = {
+        "kind": KIND,
+        "number": latest.number,
         "version": latest.number,
         "content_hash": latest.content_hash,
         "decision": latest.status,

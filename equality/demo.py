@@ -7,40 +7,20 @@ entries keep the real time of loading, so the log still shows when the demo was 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from equality import characteristics as local_characteristics
 from equality import service
 from equality.rules import SLUG_KINDS
-from governance import assessments, audit
-from governance.clock import utcnow
+from governance import audit
+from governance.clock import records_dated, utcnow
 from governance.database import write_transaction
 from governance.packages import DemoContext
 
 logger = logging.getLogger(__name__)
-
-# Modules whose ``utcnow`` stamps the records the demo writes.
-# NOTE: the core has no clock that a caller can set, so the demo replaces these module attributes
-# for the length of each step. That is safe only because the demo loads before the server starts.
-_STAMPED_MODULES = (assessments, service, local_characteristics)
-
-
-@contextlib.contextmanager
-def records_dated(moment: dt.datetime) -> Iterator[None]:
-    """Stamp the assessment records written inside the block with ``moment``."""
-    saved = [module.utcnow for module in _STAMPED_MODULES]
-    for module in _STAMPED_MODULES:
-        module.utcnow = lambda: moment  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        for module, original in zip(_STAMPED_MODULES, saved, strict=True):
-            module.utcnow = original  # type: ignore[attr-defined]
-
 
 def merge_content(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     """Return ``base`` with ``changes`` applied; nested objects are merged key by key."""

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from equality.rules import OUTCOME_REQUIRED, parse_date
+from equality.rules import ASSESSMENT, OUTCOME_REQUIRED, SCREENING, parse_date
 from governance.clock import format_date, london_today
 from governance.gate import CheckResult
 from governance.roles import Role
@@ -169,6 +169,8 @@ def _current_findings(snapshot: ReadinessSnapshot) -> tuple[list[CheckResult], d
 
     evidence: dict[str, Any] = {
         "screening": {
+            "kind": SCREENING,
+            "number": screening.number,
             "version": screening.number,
             "content_hash": screening.content_hash,
             "approved_at": screening.decided_at.isoformat() if screening.decided_at else None,
@@ -217,6 +219,8 @@ def _current_findings(snapshot: ReadinessSnapshot) -> tuple[list[CheckResult], d
         ], {}
 
     evidence["full_assessment"] = {
+        "kind": ASSESSMENT,
+        "number": assessment.number,
         "version": assessment.number,
         "content_hash": assessment.content_hash,
         "approved_at": assessment.decided_at.isoformat() if assessment.decided_at else None,

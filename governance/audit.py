@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from governance.canonical import canonical_json, content_hash
-from governance.clock import utcnow
+from governance.clock import wall_clock_now
 from governance.database import in_write_transaction
 from governance.roles import Role
 from governance.tables import AuditEntry
@@ -109,7 +109,7 @@ async def record(
     seq = head["seq"] + 1 if head else 1
     prev_hash = head["entry_hash"] if head else GENESIS_HASH
 
-    occurred_at = utcnow()
+    occurred_at = wall_clock_now()
     entry = {
         "seq": seq,
         "occurred_at": occurred_at,

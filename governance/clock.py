@@ -2,16 +2,42 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
+from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
 UTC = dt.timezone.utc
 
 
+_record_time: contextvars.ContextVar[dt.datetime | None] = contextvars.ContextVar("record_time", default=None)
+
+
 def utcnow() -> dt.datetime:
-    """Return the current time as an aware UTC datetime."""
+    """Return the current time as an aware UTC datetime, or the time set by ``records_dated``."""
+    pinned = _record_time.get()
+    return pinned if pinned is not None else dt.datetime.now(UTC)
+
+
+def wall_clock_now() -> dt.datetime:
+    """Return the real current time, ignoring ``records_dated`` (the audit log always uses this)."""
     return dt.datetime.now(UTC)
+
+
+@contextlib.contextmanager
+def records_dated(moment: dt.datetime) -> Iterator[None]:
+    """Stamp records written by this task inside the block with ``moment`` instead of now.
+
+    For loading illustrative history (the demo programme). The setting is per task, so requests
+    served at the same time are unaffected, and audit entries keep the real time.
+    """
+    token = _record_time.set(as_utc(moment))
+    try:
+        yield
+    finally:
+        _record_time.reset(token)
 
 
 def london_today(now: dt.datetime | None = None) -> dt.date:

@@ -67,3 +67,19 @@ async def test_demo_load_logs_readiness(app, caplog):
     caplog.set_level(logging.INFO, logger="governance.golive")
     await load_demo(load_contributions(get_settings().packages))
     assert any("UC-001 is live and ready" in record.message for record in caplog.records)
+
+
+async def test_go_live_decision_names_assessment_versions(demo):
+    view = await register.get_use_case("UC-001")
+    decision = await golive.latest_granted(view.id, Stage.LIVE)
+    kinds = {reference["kind"] for reference in decision.assessments}
+    assert {"dpia", "equality_screening"} <= kinds
+
+
+async def test_go_live_decision_hashes_verify(demo):
+    view = await register.get_use_case("UC-001")
+    decision = await golive.latest_granted(view.id, Stage.LIVE)
+    proof = await golive.verify_decision(decision)
+    assert proof.decision_hash_ok
+    assert proof.assessments
+    assert all(item.ok for item in proof.assessments), proof.assessments

@@ -179,6 +179,8 @@ def test_required_assessment_approved_passes():
     [result] = decide([required_screening()], [assessment()])
     assert result.passed
     assert result.evidence["full_assessment"] == {
+        "kind": "equality_assessment",
+        "number": 1,
         "version": 1,
         "content_hash": HASH_A,
         "approved_at": (NOW - dt.timedelta(days=20)).isoformat(),

@@ -331,7 +331,7 @@ async def test_delete_refused(append_only_rows, table):
 @pytest.mark.parametrize("table", ["audit_entry", "sign_off"])
 async def test_refused_change_leaves_rows(append_only_rows, table):
     before = await get_engine()._run_in_new_connection(f"SELECT COUNT(*) AS n FROM {table}")
-    with pytest.raises(Exception):
+    with pytest.raises(Exception, match="append-only"):
         await _run_sql(f"DELETE FROM {table}")
     after = await get_engine()._run_in_new_connection(f"SELECT COUNT(*) AS n FROM {table}")
     assert after == before

@@ -6,6 +6,7 @@ import unicodedata
 
 import pytest
 
+from governance import clock
 from governance.canonical import canonical_json, content_hash
 from governance.clock import (
     LONDON,
@@ -131,3 +132,22 @@ def test_format_pence(pence, short, expected):
 )
 def test_financial_year_of(day, expected):
     assert financial_year_of(day) == expected
+
+
+def test_records_dated_pins_utcnow():
+    moment = dt.datetime(2025, 6, 1, 9, 0, tzinfo=dt.timezone.utc)
+    with clock.records_dated(moment):
+        assert clock.utcnow() == moment
+
+
+def test_records_dated_restored_after_block():
+    moment = dt.datetime(2025, 6, 1, 9, 0, tzinfo=dt.timezone.utc)
+    with clock.records_dated(moment):
+        pass
+    assert clock.utcnow() > moment
+
+
+def test_wall_clock_ignores_records_dated():
+    moment = dt.datetime(2025, 6, 1, 9, 0, tzinfo=dt.timezone.utc)
+    with clock.records_dated(moment):
+        assert clock.wall_clock_now() > moment

@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from governance import accounts
 from governance.tables import Account, AccountRole, ApiToken, UseCase

@@ -4,7 +4,6 @@ The state-changing routes are read from the assembled app, so routes that packag
 covered without editing this file.
 """
 
-import re
 
 import pytest
 
