@@ -6,8 +6,8 @@ of an envelope (kind, schema, use case, number, content) becomes the version's `
 After that the content never changes; revising it means starting the next version, which begins as
 a copy. Sign-offs bind a person, their role and what their signature means to that hash.
 
-Each domain package supplies its own ``Workflow`` (statuses and actions) and its own content rules;
-this module enforces optimistic locking, freezing, separation of duties and the audit trail.
+Each domain package supplies its own ``Workflow`` (statuses and actions) and its own content rules.
+This module enforces optimistic locking, freezing, separation of duties and the audit trail.
 """
 
 from __future__ import annotations
@@ -31,6 +31,11 @@ from governance.tables import Account, Assessment, AssessmentVersion, SignOff, U
 logger = logging.getLogger(__name__)
 
 MAX_CONTENT_BYTES = 400_000
+
+
+def kind_label(kind: str) -> str:
+    """Return an assessment kind as people read it: "DPIA", "equality screening"."""
+    return "DPIA" if kind == "dpia" else kind.replace("_", " ")
 
 
 # Pure parts ----------------------------------------------------------------------------------------
@@ -330,7 +335,7 @@ async def get_version(use_case_id: int, kind: str, number: int) -> VersionView:
         .run()
     )
     if row is None:
-        raise NotFound(f"no {kind} version {number} for this use case")
+        raise NotFound(f"no {kind_label(kind)} version {number} for this use case")
     return _view(row)
 
 
@@ -444,7 +449,7 @@ async def start_version(
 
     Raises ``Conflict`` while the latest version is still editable: a use case has at most one
     open draft of each kind. Starting a version after an approval changes the version on record,
-    so the go-live watch is told.
+    so the go-live watch re-checks the use case.
     """
     async with write_transaction():
         previous = await latest_version(use_case_id, kind)
@@ -485,7 +490,7 @@ async def start_version(
         )
         if previous is not None:
             await golive.readiness_may_have_changed(
-                actor, use_case_id, f"a new {kind} version ({number}) was started"
+                actor, use_case_id, f"a new {kind_label(kind)} version ({number}) was started"
             )
     return view
 
@@ -506,7 +511,7 @@ async def save_draft(
                 "start a new version to change it"
             )
         if current.version != expected_version:
-            raise StaleVersion(f"{view.kind} version {view.number}", expected_version, current.version)
+            raise StaleVersion(f"{kind_label(view.kind)} version {view.number}", expected_version, current.version)
 
         editors = sorted({*current.editor_ids, actor.account_id})
         updated = (
@@ -523,7 +528,7 @@ async def save_draft(
             .run()
         )
         if not updated:
-            raise StaleVersion(f"{view.kind} version {view.number}", expected_version, current.version + 1)
+            raise StaleVersion(f"{kind_label(view.kind)} version {view.number}", expected_version, current.version + 1)
 
         after = await get_version(view.use_case_id, view.kind, view.number)
         await audit.record(
@@ -557,7 +562,7 @@ async def apply_action(
     async with write_transaction():
         current = await get_version(view.use_case_id, view.kind, view.number)
         if current.version != expected_version:
-            raise StaleVersion(f"{view.kind} version {view.number}", expected_version, current.version)
+            raise StaleVersion(f"{kind_label(view.kind)} version {view.number}", expected_version, current.version)
         try:
             new_status = workflow.next_status(current.status, action)
         except WorkflowError as error:
@@ -590,7 +595,7 @@ async def apply_action(
             .run()
         )
         if not updated:
-            raise StaleVersion(f"{view.kind} version {view.number}", expected_version, current.version + 1)
+            raise StaleVersion(f"{kind_label(view.kind)} version {view.number}", expected_version, current.version + 1)
 
         after = await get_version(view.use_case_id, view.kind, view.number)
         await audit.record(
@@ -616,11 +621,11 @@ async def apply_action(
     return after
 
 
-def ensure_independent(actor: Actor, view: VersionView, what: str) -> None:
+def ensure_independent(actor: Actor, view: VersionView, action: str) -> None:
     """Raise ``Forbidden`` if ``actor`` wrote, edited or submitted ``view`` (separation of duties)."""
     if actor.account_id in view.involved_account_ids():
         raise Forbidden(
-            f"you wrote or submitted {view.kind} version {view.number}, so you cannot {what} it; "
+            f"you wrote or submitted {kind_label(view.kind)} version {view.number}, so you cannot {action} it; "
             "another person holding the right role must do so"
         )
 
@@ -643,7 +648,7 @@ async def record_sign_off(
     if role not in actor.roles:
         raise Forbidden(f"signing as {role.label} needs the {role.value} role")
     if view.content_hash is None:
-        raise Conflict(f"{view.kind} version {view.number} has not been submitted, so it cannot be signed")
+        raise Conflict(f"{kind_label(view.kind)} version {view.number} has not been submitted, so it cannot be signed")
 
     async with write_transaction():
         account = await Account.select(Account.display_name).where(Account.id == actor.account_id).first().run()
@@ -690,9 +695,9 @@ async def revoke(actor: Actor, view: VersionView, expected_version: int, reason:
     async with write_transaction():
         current = await get_version(view.use_case_id, view.kind, view.number)
         if current.version != expected_version:
-            raise StaleVersion(f"{view.kind} version {view.number}", expected_version, current.version)
+            raise StaleVersion(f"{kind_label(view.kind)} version {view.number}", expected_version, current.version)
         if current.revoked_at is not None:
-            raise Conflict(f"{view.kind} version {view.number} is already revoked")
+            raise Conflict(f"{kind_label(view.kind)} version {view.number} is already revoked")
 
         await AssessmentVersion.update(
             {
@@ -715,7 +720,7 @@ async def revoke(actor: Actor, view: VersionView, expected_version: int, reason:
             note=reason,
         )
         await golive.readiness_may_have_changed(
-            actor, view.use_case_id, f"{view.kind} version {view.number} was revoked: {reason}"
+            actor, view.use_case_id, f"{kind_label(view.kind)} version {view.number} was revoked: {reason}"
         )
     logger.info("%s %s v%d revoked by %s", view.kind, view.use_case_ref, view.number, actor.username)
     return after
@@ -732,7 +737,7 @@ async def change_review_date(
     async with write_transaction():
         current = await get_version(view.use_case_id, view.kind, view.number)
         if current.version != expected_version:
-            raise StaleVersion(f"{view.kind} version {view.number}", expected_version, current.version)
+            raise StaleVersion(f"{kind_label(view.kind)} version {view.number}", expected_version, current.version)
 
         await AssessmentVersion.update(
             {
@@ -753,7 +758,7 @@ async def change_review_date(
             note=reason,
         )
         await golive.readiness_may_have_changed(
-            actor, view.use_case_id, f"the {view.kind} review date moved to {review_date.isoformat()}"
+            actor, view.use_case_id, f"the {kind_label(view.kind)} review date moved to {review_date.isoformat()}"
         )
     return after
 

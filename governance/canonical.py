@@ -1,8 +1,8 @@
 """Canonical JSON and SHA-256 hashing of records.
 
 The canonical form is what gets hashed, so it must not depend on dictionary order, whitespace or the
-way a client spelled a Unicode character: keys are sorted, separators carry no spaces, strings are
-NFC-normalised, and non-ASCII text is written as UTF-8 rather than escaped.
+way a client spelled a Unicode character. Keys are sorted and separators carry no spaces. Strings
+are NFC-normalised, and non-ASCII text is written as UTF-8 rather than escaped.
 """
 
 from __future__ import annotations
