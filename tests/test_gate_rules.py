@@ -274,6 +274,25 @@ def test_revoke_forbidden_names_departments():
     assert f"belongs to {FCC}" in reason
 
 
+# (stage, ready, has an open override, allowed)
+REQUEST_CASES = [
+    (Stage.TEST, False, False, True),
+    (Stage.READY_FOR_LIVE, False, False, True),
+    (Stage.SUSPENDED, False, False, True),
+    (Stage.LIVE, False, False, False),
+    (Stage.IDEA, False, False, False),
+    (Stage.READY_FOR_LIVE, True, False, False),
+    (Stage.READY_FOR_LIVE, False, True, False),
+]
+
+
+@pytest.mark.parametrize(("stage", "ready", "open_override", "allowed"), REQUEST_CASES)
+def test_override_request_blocked_cases(stage, ready, open_override, allowed):
+    existing = override() if open_override else None
+    reason = overrides.request_blocked_reason("UC-001", stage, ready, existing, NOW)
+    assert (reason is None) is allowed
+
+
 def test_definition_bad_key_rejected():
     with pytest.raises(InvalidInput):
         manual_checks.validate_definition({"key": "Bad Key", "title": "x", "signing_role": "central_team"}, partial=False)
