@@ -67,7 +67,8 @@ class BoardPages(Controller):
         stamp = utcnow().astimezone(LONDON).strftime("%Y-%m-%d")
         return Response(
             await readiness_board.board_csv(filters),
-            media_type="text/csv; charset=utf-8",
+            # Litestar adds "; charset=utf-8" to text media types itself.
+            media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="readiness-{stamp}.csv"'},
         )
 
