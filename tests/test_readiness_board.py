@@ -213,3 +213,19 @@ async def test_suspend_page_needs_reason(client, web_checks, central):
     assert response.status_code == 422
     assert 'href="#reason"' in response.text
 
+
+async def test_board_says_new_version_restores(client, web_checks, central, make_person):
+    from governance import assessments
+    from tests.gate_support import DPIA_CHECK, TEST_WORKFLOW, approve_dpia
+
+    web_checks.use(DPIA_CHECK)
+    author = await make_person(Role.BUSINESS_OWNER, department="Force Contact Centre")
+    ia = await make_person(Role.INFORMATION_ASSURANCE)
+    view = await make_use_case(central)
+    await place_at(view.reference, Stage.READY_FOR_LIVE)
+    await approve_dpia(author, ia, view.id)
+    await register.move_use_case(central, view.reference, "live")
+    await assessments.start_version(author, view.id, "dpia", "test-1", TEST_WORKFLOW)
+    await browser_sign_in(client, "central")
+    text = (await client.get("/readiness")).text
+    assert "replaces version 1 on record, so readiness returns only when version 2 is approved" in text
