@@ -55,6 +55,10 @@ async def readiness_panel(use_case: UseCaseRef, actor: Actor) -> UseCasePanel:
     definitions = {item.check_name: item for item in await manual_checks.list_definitions(active_only=True)}
     signable, revocable = await _manual_check_forms(actor, view, definitions)
 
+    override_blocked = overrides.request_blocked_reason(
+        view.reference, view.stage, status.readiness.ready, status.override, now
+    )
+
     decisions = await golive.list_decisions(view.id)
     granted = [decision for decision in decisions if decision.granted]
     return UseCasePanel(
@@ -67,9 +71,7 @@ async def readiness_panel(use_case: UseCaseRef, actor: Actor) -> UseCasePanel:
             "revocable": revocable,
             "last_decision": granted[0] if granted else None,
             "decision_count": len(decisions),
-            "can_request_override": actor.has_any(Role.CENTRAL_TEAM)
-            and overrides.request_blocked_reason(view.reference, view.stage, status.readiness.ready, status.override, now)
-            is None,
+            "can_request_override": actor.has_any(Role.CENTRAL_TEAM) and override_blocked is None,
             "can_suspend": actor.has_any(*golive.SUSPENDER_ROLES) and view.stage is Stage.LIVE,
             "now": now,
         },

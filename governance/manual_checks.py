@@ -256,7 +256,9 @@ def sign_forbidden_reason(
     """Return why ``actor`` may not sign ``definition`` on a use case, or None when they may."""
     role = definition.signing_role
     if role not in actor.roles:
-        return f"{definition.title} is signed by the {role.label} role, which your account does not hold"
+        return (
+            f"{definition.title} is signed by the {role.label} role, which your account does not hold"
+        )
     if role is Role.BUSINESS_OWNER and not actor.has_any(Role.CENTRAL_TEAM):
         if actor_department != use_case_department:
             return _department_forbidden_reason(actor_department, use_case_department)
@@ -279,7 +281,10 @@ def revoke_forbidden_reason(
         return None
     role = sign_off.signer_role
     if role not in actor.roles:
-        return f"revoking this sign-off needs the {role.label} role, which signed it, or the central team role"
+        return (
+            f"revoking this sign-off needs the {role.label} role, which signed it, "
+            "or the central team role"
+        )
     if role is Role.BUSINESS_OWNER and actor_department != use_case_department:
         return _department_forbidden_reason(actor_department, use_case_department)
     return None
@@ -376,7 +381,9 @@ async def run_check(use_case: UseCaseRef, now: dt.datetime) -> list[CheckResult]
             )
         ]
     sign_offs = await sign_offs_for(use_case.id)
-    return [evaluate_definition(definition, sign_offs, use_case.department) for definition in definitions]
+    return [
+        evaluate_definition(definition, sign_offs, use_case.department) for definition in definitions
+    ]
 
 
 # Writing -------------------------------------------------------------------------------------------
@@ -511,7 +518,11 @@ async def sign(actor: Actor, reference: str, key: str, note: str = "") -> SignOf
         )
         if forbidden:
             logger.warning(
-                "manual check %s sign-off for %s rejected for %s: %s", key, use_case.reference, actor.username, forbidden
+                "manual check %s sign-off for %s rejected for %s: %s",
+                key,
+                use_case.reference,
+                actor.username,
+                forbidden,
             )
             raise Forbidden(forbidden)
 

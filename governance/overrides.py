@@ -291,7 +291,9 @@ async def request_override(
         use_case = await register.get_use_case(reference)
         existing = await open_override(use_case.id, now)
         readiness = await golive.evaluate(use_case.reference, now)
-        blocked = request_blocked_reason(use_case.reference, use_case.stage, readiness.ready, existing, now)
+        blocked = request_blocked_reason(
+            use_case.reference, use_case.stage, readiness.ready, existing, now
+        )
         if blocked:
             raise Conflict(blocked)
 

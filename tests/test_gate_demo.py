@@ -91,7 +91,8 @@ async def test_go_live_decision_hashes_verify(demo):
 # The sample responses in docs/readiness-api.md -----------------------------------------------------
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "readiness-api.md"
-DATE = re.compile(r"\b\d{1,2} (January|February|March|April|May|June|July|August|September|October|November|December) \d{4}\b")
+MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+DATE = re.compile(rf"\b\d{{1,2}} ({MONTHS}) \d{{4}}\b")
 TIMESTAMP_FIELDS = ("evaluated_at", "lapsed_at")
 
 

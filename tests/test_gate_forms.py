@@ -28,7 +28,9 @@ async def people(make_person):
     return {
         "admin": await make_person(Role.ADMINISTRATOR, username="admin"),
         "central": await make_person(Role.CENTRAL_TEAM, username="central"),
-        "fcc.owner": await make_person(Role.BUSINESS_OWNER, username="fcc.owner", department="Force Contact Centre"),
+        "fcc.owner": await make_person(
+            Role.BUSINESS_OWNER, username="fcc.owner", department="Force Contact Centre"
+        ),
         "fin.owner": await make_person(Role.BUSINESS_OWNER, username="fin.owner", department="Finance"),
         "ia": await make_person(Role.INFORMATION_ASSURANCE, username="ia"),
         "dpo": await make_person(Role.DATA_PROTECTION_OFFICER, username="dpo"),

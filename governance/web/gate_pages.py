@@ -145,12 +145,15 @@ class UseCaseGatePages(Controller):
         now = utcnow()
         readiness = await golive.evaluate(view.reference, now)
         existing = await overrides.open_override(view.id, now)
+        blocked_reason = overrides.request_blocked_reason(
+            view.reference, view.stage, readiness.ready, existing, now
+        )
         return page(
             "gate/override_form.html",
             use_case=view,
             readiness=readiness,
             form=form,
-            blocked_reason=overrides.request_blocked_reason(view.reference, view.stage, readiness.ready, existing, now),
+            blocked_reason=blocked_reason,
             problem=problem,
             max_days=overrides.MAX_OVERRIDE_DAYS,
             status_code=status_code,
