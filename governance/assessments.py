@@ -490,7 +490,10 @@ async def start_version(
         )
         if previous is not None:
             await golive.readiness_may_have_changed(
-                actor, use_case_id, f"a new {kind_label(kind)} version ({number}) was started"
+                actor,
+                use_case_id,
+                f"a new {kind_label(kind)} version ({number}) was started and replaces version "
+                f"{previous.number} on record, so readiness returns only when version {number} is approved",
             )
     return view
 

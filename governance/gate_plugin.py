@@ -20,12 +20,45 @@ from governance.web import gate_api, gate_pages
 SIGN_OFF_STAGES = frozenset({Stage.TEST, Stage.READY_FOR_LIVE})
 
 
+async def _manual_check_forms(
+    actor: Actor, view: register.UseCaseView, definitions: dict[str, manual_checks.ManualCheckView]
+) -> tuple[set[str], list[manual_checks.SignOffView]]:
+    """Return the checks ``actor`` may sign and the current sign-offs they may revoke on ``view``.
+
+    The panel offers only these forms, so nobody is shown a form that the service would reject.
+    """
+    department = await register.own_department(actor)
+    signable = set()
+    for name, definition in definitions.items():
+        reason = manual_checks.sign_forbidden_reason(
+            actor, definition, actor_department=department, use_case_department=view.department
+        )
+        if reason is None:
+            signable.add(name)
+
+    revocable = []
+    for item in await manual_checks.sign_offs_for(view.id):
+        if item.revoked:
+            continue
+        reason = manual_checks.revoke_forbidden_reason(
+            actor, item, actor_department=department, use_case_department=view.department
+        )
+        if reason is None:
+            revocable.append(item)
+    return signable, revocable
+
+
 async def readiness_panel(use_case: UseCaseRef, actor: Actor) -> UseCasePanel:
     view = await register.get_use_case(use_case.reference)
     now = utcnow()
     status = await golive.status_for(view, now)
     definitions = {item.check_name: item for item in await manual_checks.list_definitions(active_only=True)}
-    sign_offs = [item for item in await manual_checks.sign_offs_for(view.id) if not item.revoked]
+    signable, revocable = await _manual_check_forms(actor, view, definitions)
+
+    override_blocked = overrides.request_blocked_reason(
+        view.reference, view.stage, status.readiness.ready, status.override, now
+    )
+
     decisions = await golive.list_decisions(view.id)
     granted = [decision for decision in decisions if decision.granted]
     return UseCasePanel(
@@ -34,15 +67,12 @@ async def readiness_panel(use_case: UseCaseRef, actor: Actor) -> UseCasePanel:
         context={
             "status": status,
             "definitions": definitions,
-            "sign_offs": sign_offs,
+            "signable": signable,
+            "revocable": revocable,
             "last_decision": granted[0] if granted else None,
             "decision_count": len(decisions),
-            "can_request_override": actor.has_any(Role.CENTRAL_TEAM)
-            and view.stage in overrides.REQUESTABLE_STAGES
-            and not status.readiness.ready
-            and status.override is None,
+            "can_request_override": actor.has_any(Role.CENTRAL_TEAM) and override_blocked is None,
             "can_suspend": actor.has_any(*golive.SUSPENDER_ROLES) and view.stage is Stage.LIVE,
-            "actor_roles": actor.roles,
             "now": now,
         },
         order=10,
@@ -115,6 +145,7 @@ async def sign_off_queue(actor: Actor) -> list[QueueItem]:
     ]
     if not definitions:
         return []
+    department = await register.own_department(actor)
     items = []
     for view in await register.list_use_cases():
         if view.stage not in SIGN_OFF_STAGES:
@@ -123,11 +154,11 @@ async def sign_off_queue(actor: Actor) -> list[QueueItem]:
         for definition in definitions:
             if definition.key in signed:
                 continue
-            if definition.signing_role is Role.BUSINESS_OWNER and not actor.has_any(Role.CENTRAL_TEAM):
-                try:
-                    await register.ensure_can_edit(actor, view.department)
-                except DomainError:  # another department's use case
-                    continue
+            forbidden = manual_checks.sign_forbidden_reason(
+                actor, definition, actor_department=department, use_case_department=view.department
+            )
+            if forbidden:  # for example another department's use case
+                continue
             items.append(
                 QueueItem(
                     title=f"Sign {definition.title.lower()} for {view.reference}",

@@ -4,6 +4,16 @@ A manual check (for example security sign-off or user acceptance testing) names 
 sign it. Each active definition becomes one gate check, ``manual:<key>``, which passes only while the
 use case has an unrevoked sign-off by a holder of that role. Revoking a sign-off keeps the row and
 records who revoked it and why.
+
+Who may sign: holders of the check's signing role. When that role is business owner, only owners of
+the use case's department sign, because they run its acceptance testing.
+
+Who may revoke: the central team on any use case, because it runs the gate and must be able to
+withdraw a sign-off whose signer has left or whose tested build has changed. Otherwise the signing
+rule applies, for the role the sign-off was given under. A business owner of another department may
+therefore not revoke a sign-off, because that would stop a live bot in a department they do not own.
+Information Assurance and the DPO revoke only sign-offs given under their own role. Their lever on a
+live bot is the approval of their own assessment.
 """
 
 from __future__ import annotations
@@ -174,10 +184,19 @@ def validate_definition(data: dict[str, Any], *, partial: bool) -> dict[str, Any
     return clean
 
 
+def _who_signs(role: Role, department: str) -> str:
+    if role is Role.BUSINESS_OWNER and department:
+        return f"a business owner of {department}"
+    return f"a holder of the {role.label} role"
+
+
 def evaluate_definition(
-    definition: ManualCheckView, sign_offs: list[SignOffView]
+    definition: ManualCheckView, sign_offs: list[SignOffView], department: str = ""
 ) -> CheckResult:
-    """Return the check result for one definition given the use case's sign-offs on it."""
+    """Return the check result for one definition given the use case's sign-offs on it.
+
+    ``department`` is the use case's department, named in the blocker when a business owner signs.
+    """
     current = [
         item
         for item in sign_offs
@@ -200,12 +219,13 @@ def evaluate_definition(
         )
 
     revoked = [item for item in sign_offs if item.key == definition.key and item.revoked]
-    detail = f"Not signed yet; a holder of the {definition.signing_role.label} role signs it."
+    who = _who_signs(definition.signing_role, department)
+    detail = f"Not signed yet; {who} signs it."
     if revoked:
         last = max(revoked, key=lambda item: item.revoked_at or item.signed_at)
         detail = (
             f"The sign-off by {last.signer_name} was revoked: {last.revocation_reason}. "
-            f"A holder of the {definition.signing_role.label} role must sign again."
+            f"{who[0].upper()}{who[1:]} must sign again."
         )
     return CheckResult(
         name=definition.check_name,
@@ -214,6 +234,60 @@ def evaluate_definition(
         detail=detail,
         clearing_role=definition.signing_role,
     )
+
+
+# Permissions (pure) --------------------------------------------------------------------------------
+
+
+def _department_forbidden_reason(actor_department: str | None, use_case_department: str) -> str:
+    return (
+        "business owners may only sign or revoke manual checks of their own department's use cases "
+        f"({actor_department or 'none recorded'}); this one belongs to {use_case_department}"
+    )
+
+
+def sign_forbidden_reason(
+    actor: Actor,
+    definition: ManualCheckView,
+    *,
+    actor_department: str | None,
+    use_case_department: str,
+) -> str | None:
+    """Return why ``actor`` may not sign ``definition`` on a use case, or None when they may."""
+    role = definition.signing_role
+    if role not in actor.roles:
+        return (
+            f"{definition.title} is signed by the {role.label} role, which your account does not hold"
+        )
+    if role is Role.BUSINESS_OWNER and not actor.has_any(Role.CENTRAL_TEAM):
+        if actor_department != use_case_department:
+            return _department_forbidden_reason(actor_department, use_case_department)
+    return None
+
+
+def revoke_forbidden_reason(
+    actor: Actor,
+    sign_off: SignOffView,
+    *,
+    actor_department: str | None,
+    use_case_department: str,
+) -> str | None:
+    """Return why ``actor`` may not revoke ``sign_off``, or None when they may.
+
+    The central team may revoke any sign-off. Anyone else needs the role the sign-off was given
+    under, and a business owner also needs the use case to belong to their own department.
+    """
+    if actor.has_any(Role.CENTRAL_TEAM):
+        return None
+    role = sign_off.signer_role
+    if role not in actor.roles:
+        return (
+            f"revoking this sign-off needs the {role.label} role, which signed it, "
+            "or the central team role"
+        )
+    if role is Role.BUSINESS_OWNER and actor_department != use_case_department:
+        return _department_forbidden_reason(actor_department, use_case_department)
+    return None
 
 
 # Reading -------------------------------------------------------------------------------------------
@@ -307,7 +381,9 @@ async def run_check(use_case: UseCaseRef, now: dt.datetime) -> list[CheckResult]
             )
         ]
     sign_offs = await sign_offs_for(use_case.id)
-    return [evaluate_definition(definition, sign_offs) for definition in definitions]
+    return [
+        evaluate_definition(definition, sign_offs, use_case.department) for definition in definitions
+    ]
 
 
 # Writing -------------------------------------------------------------------------------------------
@@ -434,13 +510,21 @@ async def sign(actor: Actor, reference: str, key: str, note: str = "") -> SignOf
         use_case = await register.get_use_case(reference)
         if not definition.active:
             raise Conflict(f"manual check {definition.title!r} is no longer in use, so it cannot be signed")
-        if definition.signing_role not in actor.roles:
-            raise Forbidden(
-                f"{definition.title} is signed by the {definition.signing_role.label} role, "
-                "which your account does not hold"
+        forbidden = sign_forbidden_reason(
+            actor,
+            definition,
+            actor_department=await register.own_department(actor),
+            use_case_department=use_case.department,
+        )
+        if forbidden:
+            logger.warning(
+                "manual check %s sign-off for %s rejected for %s: %s",
+                key,
+                use_case.reference,
+                actor.username,
+                forbidden,
             )
-        if definition.signing_role is Role.BUSINESS_OWNER:
-            await register.ensure_can_edit(actor, use_case.department)
+            raise Forbidden(forbidden)
 
         existing = [
             item
@@ -481,7 +565,7 @@ async def sign(actor: Actor, reference: str, key: str, note: str = "") -> SignOf
 
 
 async def revoke_sign_off(actor: Actor, sign_off_id: int, reason: str) -> SignOffView:
-    """Revoke a sign-off with a reason; holders of the signing role and the central team may."""
+    """Revoke a sign-off with a reason; ``revoke_forbidden_reason`` decides who may."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput.single("reason", "give the reason for revoking the sign-off")
@@ -490,10 +574,22 @@ async def revoke_sign_off(actor: Actor, sign_off_id: int, reason: str) -> SignOf
 
     async with write_transaction():
         before = await get_sign_off(sign_off_id)
-        if not actor.has_any(before.signer_role, Role.CENTRAL_TEAM):
-            raise Forbidden(
-                f"revoking this sign-off needs the {before.signer_role.label} or central team role"
+        use_case = await register.get_use_case(before.use_case_ref)
+        forbidden = revoke_forbidden_reason(
+            actor,
+            before,
+            actor_department=await register.own_department(actor),
+            use_case_department=use_case.department,
+        )
+        if forbidden:
+            logger.warning(
+                "revoking manual check sign-off %d of %s rejected for %s: %s",
+                sign_off_id,
+                use_case.reference,
+                actor.username,
+                forbidden,
             )
+            raise Forbidden(forbidden)
         if before.revoked:
             raise Conflict(f"sign-off {sign_off_id} is already revoked")
 
@@ -515,7 +611,6 @@ async def revoke_sign_off(actor: Actor, sign_off_id: int, reason: str) -> SignOf
             use_case_ref=after.use_case_ref,
             note=reason,
         )
-        use_case = await register.get_use_case(after.use_case_ref)
         await golive.readiness_may_have_changed(
             actor, use_case.id, f"the {after.title} sign-off was revoked: {reason}"
         )

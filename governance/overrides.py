@@ -122,6 +122,25 @@ def check_expiry(expires_at: dt.datetime | None, now: dt.datetime) -> dt.datetim
     return expires_at
 
 
+def request_blocked_reason(
+    reference: str, stage: Stage, ready: bool, existing: OverrideView | None, now: dt.datetime
+) -> str | None:
+    """Return why no emergency go-live can be requested for a use case now, or None if one can."""
+    if stage not in REQUESTABLE_STAGES:
+        return (
+            f"{reference} is at the {stage.label.lower()} stage; an emergency go-live can be requested "
+            "only at test, ready for live or suspended"
+        )
+    if existing is not None:
+        return (
+            f"{reference} already has emergency override {existing.id} ({existing.status_at(now)}); "
+            "withdraw it before requesting another"
+        )
+    if ready:
+        return f"{reference} passes every check, so it needs no emergency go-live"
+    return None
+
+
 def check_approval(view: OverrideView, approver: Actor, role: Role, now: dt.datetime) -> None:
     """Raise unless ``approver`` may add the ``role`` approval to ``view`` now.
 
@@ -270,20 +289,13 @@ async def request_override(
 
     async with write_transaction():
         use_case = await register.get_use_case(reference)
-        if use_case.stage not in REQUESTABLE_STAGES:
-            raise Conflict(
-                f"{use_case.reference} is at the {use_case.stage.label.lower()} stage; an emergency "
-                "go-live can be requested only at test, ready for live or suspended"
-            )
         existing = await open_override(use_case.id, now)
-        if existing is not None:
-            raise Conflict(
-                f"{use_case.reference} already has emergency override {existing.id} "
-                f"({existing.status_at(now)}); withdraw it before requesting another"
-            )
         readiness = await golive.evaluate(use_case.reference, now)
-        if readiness.ready:
-            raise Conflict(f"{use_case.reference} passes every check, so it needs no emergency go-live")
+        blocked = request_blocked_reason(
+            use_case.reference, use_case.stage, readiness.ready, existing, now
+        )
+        if blocked:
+            raise Conflict(blocked)
 
         row = EmergencyOverride(
             use_case=use_case.id,

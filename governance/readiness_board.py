@@ -101,6 +101,9 @@ CSV_COLUMNS = (
 )
 
 
+BYTE_ORDER_MARK = "\ufeff"
+
+
 def _cell(value: object) -> str:
     """Return text safe for spreadsheets: a leading =, +, - or @ would start a formula."""
     text = "" if value is None else str(value)
@@ -171,6 +174,11 @@ async def build_board(filters: BoardFilter, now: dt.datetime | None = None) -> B
 
 
 async def board_csv(filters: BoardFilter) -> str:
+    """Return the CSV file's text, starting with a byte order mark.
+
+    Excel on Windows reads a CSV file without the mark in the local code page, which garbles Welsh
+    letters such as ŵ and ŷ, other non-Latin text and dashes. With the mark it reads UTF-8.
+    """
     rows = [row for row in await board_rows() if matches(row, filters)]
     rows.sort(key=lambda row: (not row.needs_attention, PIPELINE.index(row.use_case.stage), row.use_case.reference))
-    return to_csv(rows)
+    return BYTE_ORDER_MARK + to_csv(rows)

@@ -1,6 +1,9 @@
 """The demo programme through the gate: the live use case is ready, the others show real blockers."""
 
+import json
 import logging
+import re
+from pathlib import Path
 
 import pytest
 
@@ -83,3 +86,32 @@ async def test_go_live_decision_hashes_verify(demo):
     assert proof.decision_hash_ok
     assert proof.assessments
     assert all(item.ok for item in proof.assessments), proof.assessments
+
+
+# The sample responses in docs/readiness-api.md -----------------------------------------------------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "readiness-api.md"
+MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+DATE = re.compile(rf"\b\d{{1,2}} ({MONTHS}) \d{{4}}\b")
+TIMESTAMP_FIELDS = ("evaluated_at", "lapsed_at")
+
+
+def documented_response(reference: str, ready: bool) -> dict:
+    """Return the JSON sample in the readiness API docs for ``reference`` with that ``ready`` value."""
+    for block in re.findall(r"```json\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S):
+        body = json.loads(block)
+        if body.get("reference") == reference and body.get("ready") is ready and "evaluated_at" in body:
+            return body
+    raise AssertionError(f"no full {reference} sample with ready={ready} in {DOCS.name}")
+
+
+def comparable(body: dict) -> str:
+    """Return the body as text with run-dependent times and dates replaced by placeholders."""
+    body = {key: value for key, value in body.items() if key not in TIMESTAMP_FIELDS}
+    return DATE.sub("<date>", json.dumps(body, sort_keys=True, ensure_ascii=False))
+
+
+@pytest.mark.parametrize(("reference", "ready"), [("UC-001", True), ("UC-002", False)])
+async def test_docs_sample_matches_demo(demo, reference, ready):
+    report = await golive.readiness_report(reference)
+    assert comparable(report) == comparable(documented_response(reference, ready))

@@ -70,6 +70,36 @@ async def test_new_version_flags_lapse(checks, people):
     assert await golive.open_lapse(view.id) is not None
 
 
+async def test_new_version_lapse_reason_says_how_to_restore(checks, people):
+    view, _ = await live_with_dpia(checks, people)
+    await assessments.start_version(people["author"], view.id, "dpia", "test-1", TEST_WORKFLOW)
+    lapse = await golive.open_lapse(view.id)
+    assert lapse.reason == (
+        "a new DPIA version (2) was started and replaces version 1 on record, "
+        "so readiness returns only when version 2 is approved"
+    )
+
+
+async def test_new_version_lapse_in_readiness_report(checks, people):
+    view, _ = await live_with_dpia(checks, people)
+    await assessments.start_version(people["author"], view.id, "dpia", "test-1", TEST_WORKFLOW)
+    report = await golive.readiness_report(view.reference)
+    assert report["ready"] is False
+    assert "readiness returns only when version 2 is approved" in report["lapse"]["reason"]
+
+
+async def test_new_version_ready_once_approved(checks, people):
+    view, _ = await live_with_dpia(checks, people)
+    await assessments.start_version(people["author"], view.id, "dpia", "test-1", TEST_WORKFLOW)
+    draft = await assessments.latest_version(view.id, "dpia")
+    submitted = await assessments.apply_action(people["author"], draft, draft.version, TEST_WORKFLOW, "submit")
+    await assessments.apply_action(
+        people["ia"], submitted, submitted.version, TEST_WORKFLOW, "approve", decision="approved"
+    )
+    report = await golive.readiness_report(view.reference)
+    assert report["ready"] is True
+
+
 async def test_lapse_clears_when_ready_again(checks, people):
     view, _ = await live_with_dpia(checks, people)
     await assessments.start_version(people["author"], view.id, "dpia", "test-1", TEST_WORKFLOW)

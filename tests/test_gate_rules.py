@@ -212,6 +212,87 @@ def test_manual_check_name_has_prefix():
     assert manual_checks.evaluate_definition(definition(), []).name == "manual:security"
 
 
+def test_manual_check_owner_blocker_names_department():
+    outcome = manual_checks.evaluate_definition(definition(Role.BUSINESS_OWNER), [], "Vetting Unit")
+    assert outcome.detail == "Not signed yet; a business owner of Vetting Unit signs it."
+
+
+def holder(*roles: Role) -> Actor:
+    return Actor(account_id=7, username="holder", roles=frozenset(roles))
+
+
+FCC = "Force Contact Centre"
+
+# (actor's roles, actor's department, role the check or sign-off needs, allowed)
+SIGN_CASES = [
+    ((Role.BUSINESS_OWNER,), FCC, Role.BUSINESS_OWNER, True),
+    ((Role.BUSINESS_OWNER,), "Finance", Role.BUSINESS_OWNER, False),
+    ((Role.BUSINESS_OWNER,), None, Role.BUSINESS_OWNER, False),
+    ((Role.BUSINESS_OWNER, Role.CENTRAL_TEAM), "Finance", Role.BUSINESS_OWNER, True),
+    ((Role.CENTRAL_TEAM,), None, Role.BUSINESS_OWNER, False),
+    ((Role.INFORMATION_ASSURANCE,), None, Role.INFORMATION_ASSURANCE, True),
+    ((Role.BUSINESS_OWNER,), FCC, Role.INFORMATION_ASSURANCE, False),
+]
+
+
+@pytest.mark.parametrize(("roles", "department", "needed", "allowed"), SIGN_CASES)
+def test_sign_forbidden_cases(roles, department, needed, allowed):
+    reason = manual_checks.sign_forbidden_reason(
+        holder(*roles), definition(needed), actor_department=department, use_case_department=FCC
+    )
+    assert (reason is None) is allowed
+
+
+REVOKE_CASES = [
+    ((Role.BUSINESS_OWNER,), FCC, Role.BUSINESS_OWNER, True),
+    ((Role.BUSINESS_OWNER,), "Finance", Role.BUSINESS_OWNER, False),
+    ((Role.BUSINESS_OWNER,), None, Role.BUSINESS_OWNER, False),
+    ((Role.CENTRAL_TEAM,), None, Role.BUSINESS_OWNER, True),
+    ((Role.CENTRAL_TEAM,), None, Role.INFORMATION_ASSURANCE, True),
+    ((Role.INFORMATION_ASSURANCE,), None, Role.INFORMATION_ASSURANCE, True),
+    ((Role.INFORMATION_ASSURANCE,), None, Role.BUSINESS_OWNER, False),
+    ((Role.DATA_PROTECTION_OFFICER,), None, Role.INFORMATION_ASSURANCE, False),
+    ((Role.ADMINISTRATOR,), None, Role.INFORMATION_ASSURANCE, False),
+    ((Role.PROGRAMME_BOARD,), None, Role.BUSINESS_OWNER, False),
+]
+
+
+@pytest.mark.parametrize(("roles", "department", "signed_as", "allowed"), REVOKE_CASES)
+def test_revoke_forbidden_cases(roles, department, signed_as, allowed):
+    reason = manual_checks.revoke_forbidden_reason(
+        holder(*roles), sign_off(signed_as), actor_department=department, use_case_department=FCC
+    )
+    assert (reason is None) is allowed
+
+
+def test_revoke_forbidden_names_departments():
+    reason = manual_checks.revoke_forbidden_reason(
+        holder(Role.BUSINESS_OWNER), sign_off(Role.BUSINESS_OWNER), actor_department="Finance", use_case_department=FCC
+    )
+    assert reason is not None
+    assert "(Finance)" in reason
+    assert f"belongs to {FCC}" in reason
+
+
+# (stage, ready, has an open override, allowed)
+REQUEST_CASES = [
+    (Stage.TEST, False, False, True),
+    (Stage.READY_FOR_LIVE, False, False, True),
+    (Stage.SUSPENDED, False, False, True),
+    (Stage.LIVE, False, False, False),
+    (Stage.IDEA, False, False, False),
+    (Stage.READY_FOR_LIVE, True, False, False),
+    (Stage.READY_FOR_LIVE, False, True, False),
+]
+
+
+@pytest.mark.parametrize(("stage", "ready", "open_override", "allowed"), REQUEST_CASES)
+def test_override_request_blocked_cases(stage, ready, open_override, allowed):
+    existing = override() if open_override else None
+    reason = overrides.request_blocked_reason("UC-001", stage, ready, existing, NOW)
+    assert (reason is None) is allowed
+
+
 def test_definition_bad_key_rejected():
     with pytest.raises(InvalidInput):
         manual_checks.validate_definition({"key": "Bad Key", "title": "x", "signing_role": "central_team"}, partial=False)

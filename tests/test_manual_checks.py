@@ -2,11 +2,12 @@
 
 import pytest
 
-from governance import manual_checks
+from governance import golive, manual_checks, register
 from governance.errors import Conflict, Forbidden, InvalidInput, StaleVersion
 from governance.roles import Role
-from tests.gate_support import browser_sign_in, submit_form
-from tests.support import make_use_case, token_headers
+from governance.stages import Stage
+from tests.gate_support import browser_sign_in, place_at, submit_form
+from tests.support import audit_head, make_use_case, token_headers
 
 SECURITY = {"key": "security", "title": "Security sign-off", "signing_role": "information_assurance"}
 UAT = {"key": "uat", "title": "User acceptance testing", "signing_role": "business_owner"}
@@ -182,3 +183,104 @@ async def test_page_sign_from_use_case(client, web_checks, admin, central, make_
     response = await submit_form(client, f"/use-cases/{view.reference}/manual-checks/security/sign", {"note": "ok"})
     assert response.status_code == 303
     assert len(await manual_checks.sign_offs_for(view.id)) == 1
+
+
+# Revoking across departments -----------------------------------------------------------------------
+
+
+async def signed_uat(admin, central, make_person, *, live: bool = False):
+    """Return (use case, sign-off) for a Force Contact Centre use case whose UAT its owner signed."""
+    await manual_checks.create_definition(admin, UAT)
+    view = await make_use_case(central)
+    owner = await make_person(Role.BUSINESS_OWNER, department=view.department)
+    signed = await manual_checks.sign(owner, view.reference, "uat", "passed UAT")
+    if live:
+        await place_at(view.reference, Stage.READY_FOR_LIVE)
+        await register.move_use_case(central, view.reference, "live")
+    return view, signed
+
+
+async def test_revoke_other_department_owner_rejected(checks, admin, central, make_person):
+    view, signed = await signed_uat(admin, central, make_person)
+    finance = await make_person(Role.BUSINESS_OWNER, department="Finance")
+    with pytest.raises(Forbidden) as refused:
+        await manual_checks.revoke_sign_off(finance, signed.id, "not my department")
+    assert "own department" in refused.value.message
+
+
+async def test_revoke_other_department_changes_nothing(checks, admin, central, make_person):
+    view, signed = await signed_uat(admin, central, make_person)
+    finance = await make_person(Role.BUSINESS_OWNER, department="Finance")
+    head = await audit_head()
+    with pytest.raises(Forbidden):
+        await manual_checks.revoke_sign_off(finance, signed.id, "not my department")
+    assert not (await manual_checks.get_sign_off(signed.id)).revoked
+    assert await audit_head() == head
+
+
+async def test_revoke_own_department_owner_allowed(checks, admin, central, make_person):
+    view, signed = await signed_uat(admin, central, make_person)
+    colleague = await make_person(Role.BUSINESS_OWNER, department=view.department)
+    revoked = await manual_checks.revoke_sign_off(colleague, signed.id, "retest after the fix")
+    assert revoked.revoked_by == colleague.username
+
+
+async def test_revoke_owner_sign_off_by_central_team(checks, admin, central, make_person):
+    view, signed = await signed_uat(admin, central, make_person)
+    revoked = await manual_checks.revoke_sign_off(central, signed.id, "signer has left")
+    assert revoked.revoked
+
+
+async def test_revoke_owner_sign_off_by_ia_rejected(checks, admin, central, make_person):
+    view, signed = await signed_uat(admin, central, make_person)
+    ia = await make_person(Role.INFORMATION_ASSURANCE)
+    with pytest.raises(Forbidden):
+        await manual_checks.revoke_sign_off(ia, signed.id, "not signed under my role")
+
+
+async def test_api_revoke_other_department_403(client, web_checks, admin, central, make_person):
+    view, signed = await signed_uat(admin, central, make_person, live=True)
+    await make_person(Role.BUSINESS_OWNER, username="vet.owner", department="Vetting Unit")
+    headers = await token_headers("vet.owner", "api:write")
+    head = await audit_head()
+    response = await client.post(
+        f"/api/v1/manual-check-sign-offs/{signed.id}/revocation", json={"reason": "not mine"}, headers=headers
+    )
+    assert response.status_code == 403
+    assert "own department" in response.text
+    assert not (await manual_checks.get_sign_off(signed.id)).revoked
+    assert await audit_head() == head
+
+
+async def test_api_revoke_other_department_keeps_ready(client, web_checks, admin, central, make_person):
+    view, signed = await signed_uat(admin, central, make_person, live=True)
+    await make_person(Role.BUSINESS_OWNER, username="vet.owner", department="Vetting Unit")
+    headers = await token_headers("vet.owner", "api:write")
+    await client.post(
+        f"/api/v1/manual-check-sign-offs/{signed.id}/revocation", json={"reason": "not mine"}, headers=headers
+    )
+    readiness = await client.get(
+        f"/api/v1/use-cases/{view.reference}/readiness", headers=await token_headers("central", "readiness:read")
+    )
+    assert readiness.json()["ready"] is True
+    assert await golive.open_lapse(view.id) is None
+
+
+async def test_page_revoke_other_department_403(client, web_checks, admin, central, make_person):
+    view, signed = await signed_uat(admin, central, make_person, live=True)
+    await make_person(Role.BUSINESS_OWNER, username="fin.owner", department="Finance")
+    await browser_sign_in(client, "fin.owner")
+    head = await audit_head()
+    response = await submit_form(client, f"/manual-check-sign-offs/{signed.id}/revoke", {"reason": "not mine"})
+    assert response.status_code == 403
+    assert not (await manual_checks.get_sign_off(signed.id)).revoked
+    assert await audit_head() == head
+
+
+async def test_page_revoke_own_department(client, web_checks, admin, central, make_person):
+    view, signed = await signed_uat(admin, central, make_person)
+    await make_person(Role.BUSINESS_OWNER, username="fcc.owner", department=view.department)
+    await browser_sign_in(client, "fcc.owner")
+    response = await submit_form(client, f"/manual-check-sign-offs/{signed.id}/revoke", {"reason": "retest"})
+    assert response.status_code == 303
+    assert (await manual_checks.get_sign_off(signed.id)).revoked

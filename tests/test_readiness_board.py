@@ -25,8 +25,9 @@ async def setup_programme(web_checks, central):
     return live, blocked, idea
 
 
-def csv_rows(text: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text)))
+def csv_rows(response) -> list[dict[str, str]]:
+    """Parse a CSV download as Excel does: UTF-8 after the byte order mark."""
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 async def test_board_lists_every_use_case(client, web_checks, central):
@@ -88,41 +89,61 @@ async def test_csv_has_one_row_per_use_case(client, web_checks, central):
     await browser_sign_in(client, "central")
     response = await client.get("/readiness.csv")
     assert response.headers["content-type"].startswith("text/csv")
-    assert len(csv_rows(response.text)) == 3
+    assert len(csv_rows(response)) == 3
+
+
+async def test_csv_starts_with_byte_order_mark(client, web_checks, central):
+    await setup_programme(web_checks, central)
+    await browser_sign_in(client, "central")
+    response = await client.get("/readiness.csv")
+    assert response.content.startswith(b"\xef\xbb\xbfreference,")
+
+
+async def test_csv_content_type_names_charset_once(client, web_checks, central):
+    await browser_sign_in(client, "central")
+    response = await client.get("/readiness.csv")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+
+
+async def test_csv_keeps_welsh_letters(client, web_checks, central):
+    await make_use_case(central, title="Llythyrau cydnabod ŵ ŷ – dioddefwyr")
+    await browser_sign_in(client, "central")
+    rows = csv_rows(await client.get("/readiness.csv"))
+    assert rows[0]["title"] == "Llythyrau cydnabod ŵ ŷ – dioddefwyr"
 
 
 async def test_csv_lapsed_row_first_and_flagged(client, web_checks, central):
     live, blocked, idea = await setup_programme(web_checks, central)
     await browser_sign_in(client, "central")
-    rows = csv_rows((await client.get("/readiness.csv")).text)
+    rows = csv_rows(await client.get("/readiness.csv"))
     assert (rows[0]["reference"], rows[0]["flags"]) == (live.reference, "Readiness lapsed")
 
 
 async def test_csv_filters_by_department(client, web_checks, central):
     live, blocked, idea = await setup_programme(web_checks, central)
     await browser_sign_in(client, "central")
-    rows = csv_rows((await client.get("/readiness.csv", params={"department": "Vetting Unit"})).text)
+    rows = csv_rows(await client.get("/readiness.csv", params={"department": "Vetting Unit"}))
     assert [row["reference"] for row in rows] == [blocked.reference]
 
 
 async def test_csv_filters_by_blocker(client, web_checks, central):
     await setup_programme(web_checks, central)
     await browser_sign_in(client, "central")
-    rows = csv_rows((await client.get("/readiness.csv", params={"blocker": "no_such_check"})).text)
+    rows = csv_rows(await client.get("/readiness.csv", params={"blocker": "no_such_check"}))
     assert rows == []
 
 
 async def test_csv_lists_blockers_and_roles(client, web_checks, central):
     live, blocked, idea = await setup_programme(web_checks, central)
     await browser_sign_in(client, "central")
-    rows = csv_rows((await client.get("/readiness.csv", params={"department": "Vetting Unit"})).text)
+    rows = csv_rows(await client.get("/readiness.csv", params={"department": "Vetting Unit"}))
     assert (rows[0]["blockers"], rows[0]["clearing_roles"]) == ("stub_assessment", "Information Assurance")
 
 
 async def test_csv_escapes_formula_titles(client, web_checks, central):
     await make_use_case(central, title="=HYPERLINK(\"http://example.invalid\")")
     await browser_sign_in(client, "central")
-    rows = csv_rows((await client.get("/readiness.csv")).text)
+    rows = csv_rows(await client.get("/readiness.csv"))
     assert rows[0]["title"].startswith("'=")
 
 
@@ -157,7 +178,7 @@ async def test_override_flagged_on_register_and_page(client, web_checks, central
     await browser_sign_in(client, "central")
     listing = (await client.get("/use-cases")).text
     detail = (await client.get(f"/use-cases/{view.reference}")).text
-    board = csv_rows((await client.get("/readiness.csv")).text)
+    board = csv_rows(await client.get("/readiness.csv"))
     assert "Emergency go-live" in listing
     assert "Emergency go-live in force" in detail
     assert board[0]["flags"] == "Emergency go-live"
@@ -191,3 +212,20 @@ async def test_suspend_page_needs_reason(client, web_checks, central):
     response = await submit_form(client, f"/use-cases/{live.reference}/suspend", {"reason": ""})
     assert response.status_code == 422
     assert 'href="#reason"' in response.text
+
+
+async def test_board_says_new_version_restores(client, web_checks, central, make_person):
+    from governance import assessments
+    from tests.gate_support import DPIA_CHECK, TEST_WORKFLOW, approve_dpia
+
+    web_checks.use(DPIA_CHECK)
+    author = await make_person(Role.BUSINESS_OWNER, department="Force Contact Centre")
+    ia = await make_person(Role.INFORMATION_ASSURANCE)
+    view = await make_use_case(central)
+    await place_at(view.reference, Stage.READY_FOR_LIVE)
+    await approve_dpia(author, ia, view.id)
+    await register.move_use_case(central, view.reference, "live")
+    await assessments.start_version(author, view.id, "dpia", "test-1", TEST_WORKFLOW)
+    await browser_sign_in(client, "central")
+    text = (await client.get("/readiness")).text
+    assert "replaces version 1 on record, so readiness returns only when version 2 is approved" in text

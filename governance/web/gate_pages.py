@@ -17,6 +17,7 @@ from governance.auth import CurrentActor, allow, allow_everyone
 from governance.clock import LONDON, utcnow
 from governance.errors import Conflict, FieldError, Forbidden, InvalidInput
 from governance.roles import Role
+from governance.stages import Stage
 from governance.web.forms import FormState, parse_int, read_form
 from governance.web.gate_api import BOARD_ROLES
 from governance.web.templating import page
@@ -66,7 +67,8 @@ class BoardPages(Controller):
         stamp = utcnow().astimezone(LONDON).strftime("%Y-%m-%d")
         return Response(
             await readiness_board.board_csv(filters),
-            media_type="text/csv; charset=utf-8",
+            # Litestar adds "; charset=utf-8" to text media types itself.
+            media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="readiness-{stamp}.csv"'},
         )
 
@@ -91,7 +93,12 @@ class UseCaseGatePages(Controller):
     @get("/{reference:str}/suspend", opt=allow(*golive.SUSPENDER_ROLES))
     async def suspend_form(self, reference: FromPath[str]) -> Template:
         view = await register.get_use_case(reference)
-        return page("gate/suspend.html", use_case=view, form=FormState(values={"version": view.version}))
+        return page(
+            "gate/suspend.html",
+            use_case=view,
+            form=FormState(values={"version": view.version}),
+            can_suspend=view.stage is Stage.LIVE,
+        )
 
     @post("/{reference:str}/suspend", opt=allow(*golive.SUSPENDER_ROLES))
     async def suspend(self, request: Request, reference: FromPath[str], actor: CurrentActor) -> Template | Redirect:
@@ -103,7 +110,11 @@ class UseCaseGatePages(Controller):
         except InvalidInput as error:
             current = await register.get_use_case(reference)
             return page(
-                "gate/suspend.html", use_case=current, form=FormState.from_error(values, error), status_code=422
+                "gate/suspend.html",
+                use_case=current,
+                form=FormState.from_error(values, error),
+                can_suspend=current.stage is Stage.LIVE,
+                status_code=422,
             )
         except Conflict as error:
             current = await register.get_use_case(reference)
@@ -128,13 +139,22 @@ class UseCaseGatePages(Controller):
         view = await register.get_use_case(reference)
         return await self._override_page(view, FormState())
 
-    async def _override_page(self, view: register.UseCaseView, form: FormState, status_code: int = 200) -> Template:
-        readiness = await golive.evaluate(view.reference)
+    async def _override_page(
+        self, view: register.UseCaseView, form: FormState, *, problem: str = "", status_code: int = 200
+    ) -> Template:
+        now = utcnow()
+        readiness = await golive.evaluate(view.reference, now)
+        existing = await overrides.open_override(view.id, now)
+        blocked_reason = overrides.request_blocked_reason(
+            view.reference, view.stage, readiness.ready, existing, now
+        )
         return page(
             "gate/override_form.html",
             use_case=view,
             readiness=readiness,
             form=form,
+            blocked_reason=blocked_reason,
+            problem=problem,
             max_days=overrides.MAX_OVERRIDE_DAYS,
             status_code=status_code,
         )
@@ -153,6 +173,11 @@ class UseCaseGatePages(Controller):
                 for item in error.errors
             ]
             return await self._override_page(view, FormState(values=values, errors=errors), status_code=422)
+        except Conflict as error:
+            current = await register.get_use_case(reference)
+            return await self._override_page(
+                current, FormState(values=values), problem=error.message, status_code=409
+            )
         return Redirect(path=f"/emergency-overrides/{created.id}?requested=1", status_code=303)
 
 
