@@ -30,6 +30,7 @@ from governance.database import (
     enable_sqlite_wal,
     get_engine,
 )
+from governance.logs import DICT_CONFIG_FORMATTER
 from governance.packages import Contribution, NavItem, load_contributions, register_gate_checks
 from governance.roles import ALL_ROLES, Role
 from governance.settings import STATIC_DIR, TEMPLATE_DIR, Settings, SettingsError, get_settings
@@ -72,7 +73,6 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def _security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
@@ -199,7 +199,7 @@ def create_app(*, secret_key: str | None = None, debug: bool = False) -> Litesta
         before_send=[_before_send(settings)],
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]},
-            formatters={"standard": {"format": LOG_FORMAT}},
+            formatters={"standard": dict(DICT_CONFIG_FORMATTER)},
             log_exceptions="never",
             disable_stack_trace={404, 401, 403, 409, 422},
         ),

@@ -152,7 +152,7 @@ def authorise(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
 
     roles: frozenset[Role] | None = opt.get("roles")
     if roles is None:
-        logger.error("route %s declares no roles; denying", connection.scope.get("path"))
+        logger.error("route %r declares no roles; denying", connection.scope.get("path"))
         raise PermissionDeniedException("This route declares no roles, so nobody may use it.")
 
     principal = principal_of(connection)

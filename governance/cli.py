@@ -79,10 +79,10 @@ def _settings_or_exit():
 
 
 def _configure_logging() -> None:
-    from governance.app import LOG_FORMAT
+    from governance.logs import stream_handler
 
     level = _settings_or_exit().log_level
-    logging.basicConfig(level=level, format=LOG_FORMAT)
+    logging.basicConfig(level=level, handlers=[stream_handler()])
     if level != "DEBUG":
         # Piccolo logs the server version at INFO on every connection check.
         logging.getLogger("piccolo").setLevel(logging.WARNING)

@@ -24,6 +24,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from governance.auth import API_PREFIX
 from governance.errors import DomainError
+from governance.logs import escape_control_characters
 from governance.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,11 @@ _MSGSPEC_PATH = re.compile(r"at `\$\.?([^`]*)`")
 
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX) or request.url.path in {"/health"}
+
+
+def _logged_path(request: Request) -> str:
+    """Return the request's path for a log line, with control characters such as %0a escaped."""
+    return escape_control_characters(request.url.path)
 
 
 def _caller(request: Request) -> str:
@@ -63,9 +69,9 @@ def handle_domain_error(request: Request, error: DomainError) -> Response | Temp
         type(error).__name__,
         error.status_code,
         request.method,
-        request.url.path,
+        _logged_path(request),
         _caller(request),
-        error.message,
+        escape_control_characters(error.message),
     )
 
     if _wants_json(request):
@@ -136,7 +142,11 @@ def _field_errors(error: ValidationException) -> list[dict[str, str]]:
 def handle_validation_error(request: Request, error: ValidationException) -> Response | Template:
     fields = _field_errors(error)
     logger.info(
-        "invalid input on %s %s for %s: %s", request.method, request.url.path, _caller(request), fields
+        "invalid input on %s %s for %s: %s",
+        request.method,
+        _logged_path(request),
+        _caller(request),
+        fields,
     )
     if _wants_json(request):
         summary = "; ".join(f"{item['field']}: {item['message']}" for item in fields)
@@ -145,7 +155,12 @@ def handle_validation_error(request: Request, error: ValidationException) -> Res
 
 
 def handle_not_authorised(request: Request, error: NotAuthorizedException) -> Response | Redirect:
-    logger.info("not signed in on %s %s: %s", request.method, request.url.path, error.detail)
+    logger.info(
+        "not signed in on %s %s: %s",
+        request.method,
+        _logged_path(request),
+        escape_control_characters(error.detail),
+    )
     if _wants_json(request):
         return _json(401, {"status_code": 401, "detail": error.detail}, headers=error.headers)
     # Only a GET can be repeated after signing in; a form post goes back to the home page instead.
@@ -161,9 +176,9 @@ def handle_permission_denied(request: Request, error: PermissionDeniedException)
     logger.info(
         "permission denied on %s %s for %s: %s",
         request.method,
-        request.url.path,
+        _logged_path(request),
         _caller(request),
-        error.detail,
+        escape_control_characters(error.detail),
     )
     if _wants_json(request):
         return _json(403, {"status_code": 403, "detail": error.detail})
@@ -192,7 +207,12 @@ def handle_http_error(request: Request, error: HTTPException) -> Response | Temp
     if status_code >= 500:
         return handle_unexpected_error(request, error)
     logger.info(
-        "HTTP %d on %s %s for %s: %s", status_code, request.method, request.url.path, _caller(request), detail
+        "HTTP %d on %s %s for %s: %s",
+        status_code,
+        request.method,
+        _logged_path(request),
+        _caller(request),
+        escape_control_characters(detail),
     )
     if status_code == 404 and request.url.path.startswith(API_PREFIX):
         detail = f"No API route matches {request.method} {request.url.path}; GET /schema lists the routes."
@@ -213,7 +233,7 @@ def handle_unexpected_error(request: Request, error: Exception) -> Response | Te
         "unexpected error %s on %s %s for %s",
         error_id,
         request.method,
-        request.url.path,
+        _logged_path(request),
         _caller(request),
         exc_info=error,
     )
