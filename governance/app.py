@@ -36,6 +36,7 @@ from governance.roles import ALL_ROLES, Role
 from governance.settings import STATIC_DIR, TEMPLATE_DIR, Settings, SettingsError, get_settings
 from governance.web import api, pages
 from governance.web.errors import EXCEPTION_HANDLERS
+from governance.web.input_guard import InputGuardMiddleware
 from governance.web.templating import configure_environment
 
 logger = logging.getLogger(__name__)
@@ -177,7 +178,9 @@ def create_app(*, secret_key: str | None = None, debug: bool = False) -> Litesta
     return Litestar(
         route_handlers=route_handlers,
         guards=[authorise],
-        middleware=[AuthenticationMiddleware()],
+        # The input guard runs after authentication (which reads only headers), so its log lines
+        # name the caller, and before any handler or CSRF check reads the body.
+        middleware=[AuthenticationMiddleware(), InputGuardMiddleware()],
         dependencies={"actor": Provide(current_actor, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         csrf_config=CSRFConfig(

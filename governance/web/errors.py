@@ -25,6 +25,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from governance.auth import API_PREFIX
 from governance.errors import DomainError
 from governance.logs import escape_control_characters
+from governance.web.input_guard import address_problem
 from governance.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -201,6 +202,11 @@ def _too_large_message(request: Request) -> str:
 
 def handle_http_error(request: Request, error: HTTPException) -> Response | Template:
     status_code = error.status_code
+    if status_code in (404, 405):
+        # The router returns 404 before the input guard runs, so an address with NUL becomes 400 here.
+        problem = address_problem(request.scope)
+        if problem is not None:
+            return handle_domain_error(request, problem)
     detail = error.detail
     if status_code == 413:
         detail = _too_large_message(request)
