@@ -89,7 +89,18 @@ _TYPE_NAMES = {
     "array": "a list (a JSON array)",
     "object": "an object",
     "null": "null",
+    "date": "a date in the form YYYY-MM-DD",
+    "datetime": "a date and time in RFC 3339 form, such as 2026-12-04T09:30:00Z",
+    "time": "a time in the form HH:MM:SS",
 }
+
+# msgspec's messages for text that is not a valid date, datetime or time.
+_RFC3339_MESSAGES = {
+    "date": "must be a date in the form YYYY-MM-DD, such as 2027-03-31",
+    "datetime": "must be a date and time in RFC 3339 form, such as 2026-12-04T09:30:00Z",
+    "time": "must be a time in the form HH:MM:SS, such as 09:30:00",
+}
+MISSING_BODY_MESSAGE = "the request body is missing; send a JSON object"
 
 
 def _describe_type(name: str) -> str:
@@ -104,6 +115,9 @@ def _explain(message: str) -> tuple[str | None, str]:
     missing = re.search(r"missing required field `([^`]+)`", message)
     if missing:
         return missing.group(1), "is required; send a value for it"
+    rfc3339 = re.search(r"Invalid RFC3339 encoded (datetime|date|time)", message)
+    if rfc3339:
+        return None, _RFC3339_MESSAGES[rfc3339.group(1)]
     wrong_type = re.search(r"Expected `([^`]+)`, got `([^`]+)`", message)
     if wrong_type:
         expected, got = wrong_type.groups()
@@ -130,6 +144,10 @@ def _field_errors(error: ValidationException) -> list[dict[str, str]]:
             continue
         raw_message = str(item.get("message", "invalid value"))
         key = str(item.get("key") or "")
+        if item.get("source") == "body" and raw_message == f"'{key}'":
+            # Litestar 2.25 reports a missing body as the KeyError of the handler's body parameter.
+            fields.append({"field": "body", "message": MISSING_BODY_MESSAGE})
+            continue
         path = _MSGSPEC_PATH.search(raw_message)
         if path:
             key = path.group(1)
