@@ -15,7 +15,7 @@ from litestar.datastructures import Cookie
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
-from governance import accounts, audit, golive, register
+from governance import accounts, audit, golive, register, submissions
 from governance.audit import Actor
 from governance.auth import CurrentActor, PUBLIC, SESSION_COOKIE, allow, allow_everyone
 from governance.clock import LONDON
@@ -221,15 +221,27 @@ class UseCasePages(Controller):
     @get("/new", opt=allow(*register.EDITOR_ROLES))
     async def new_form(self, actor: CurrentActor) -> Template:
         values = _use_case_form_values(None)
+        # A one-time id: a second post of the same form (a double click) finds the first's use case.
+        values["form_id"] = submissions.new_form_id()
         if not actor.has_any(Role.CENTRAL_TEAM):
             values["department"] = await register.own_department(actor) or ""
         return await self._form_page(actor=actor, view=None, state=FormState(values=values))
 
     @post("/new", opt=allow(*register.EDITOR_ROLES))
     async def create(self, request: Request, actor: CurrentActor) -> Template | Redirect:
-        data, display = _use_case_from_form(await read_form(request))
+        values = await read_form(request)
+        data, display = _use_case_from_form(values)
+        # A form without a usable id (from a page served before ids existed) gets a new one, so the
+        # next post of the re-displayed form is protected.
+        form_id = values.get("form_id", "")
+        if not submissions.is_valid_key(form_id):
+            form_id = submissions.new_form_id()
+        display["form_id"] = form_id
         try:
-            view = await register.create_use_case(actor, data)
+            view = await register.create_use_case(actor, data, idempotency_key=form_id)
+        except submissions.RepeatedSubmission as error:
+            # The same form was posted again after a change: show what the first post created.
+            return Redirect(path=f"/use-cases/{error.reference}?created=1", status_code=303)
         except InvalidInput as error:
             state = FormState.from_error(display, error)
             return await self._form_page(actor=actor, view=None, state=state, status_code=422)
