@@ -398,9 +398,35 @@ class AdminPages(Controller):
         until: Annotated[str, QueryParameter(name="until", required=False)] = "",
         before_seq: Annotated[int | None, QueryParameter(name="before_seq", required=False)] = None,
     ) -> Template:
-        """The audit log, newest first, filterable, 50 entries a page."""
+        """Show the audit log, newest first, filterable, 50 entries a page.
+
+        A date filter that cannot be read shows its error and no entries, because a list that
+        ignored the filter would look like the filtered result.
+        """
         since_at = _parse_day(since) if since else None
         until_at = _parse_day(until) if until else None
+        date_errors = []
+        if since and since_at is None:
+            date_errors.append(("since", "Enter the 'from' date as YYYY-MM-DD, for example 2026-12-04"))
+        if until and until_at is None:
+            date_errors.append(("until", "Enter the 'to' date as YYYY-MM-DD, for example 2026-12-04"))
+        filter_values = {
+            "actor": actor_name,
+            "action": action,
+            "use_case": use_case,
+            "since": since,
+            "until": until,
+        }
+        if date_errors:
+            return page(
+                "admin/audit.html",
+                entries=[],
+                filters=filter_values,
+                next_before=None,
+                date_errors=date_errors,
+                status_code=422,
+            )
+
         if until_at is not None:
             until_at += dt.timedelta(days=1)
         filters = audit.AuditFilter(
@@ -413,17 +439,12 @@ class AdminPages(Controller):
         entries = await audit.list_entries(filters, limit=50, before_seq=before_seq)
         for entry in entries:
             entry["changes"] = audit.changed_fields(entry["before"], entry["after"])
-        date_errors = []
-        if since and since_at is None:
-            date_errors.append(("since", "Enter the 'from' date as YYYY-MM-DD"))
-        if until and until_at is None:
-            date_errors.append(("until", "Enter the 'to' date as YYYY-MM-DD"))
         return page(
             "admin/audit.html",
             entries=entries,
-            filters={"actor": actor_name, "action": action, "use_case": use_case, "since": since, "until": until},
+            filters=filter_values,
             next_before=entries[-1]["seq"] if len(entries) == 50 else None,
-            date_errors=date_errors,
+            date_errors=[],
         )
 
     @get("/accounts", opt=allow(Role.ADMINISTRATOR))
