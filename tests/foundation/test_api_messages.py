@@ -1,4 +1,4 @@
-"""API error messages in plain words: dates, a missing body, unknown types."""
+"""API error messages in plain words: dates and times, and a missing body."""
 
 import datetime as dt
 

@@ -1,4 +1,4 @@
-"""NUL characters and deeply nested JSON get 4xx before any handler or database sees them.
+"""NUL characters and deeply nested JSON get 4xx before any handler or the database reads them.
 
 PostgreSQL rejects NUL in text while SQLite stores it, so these run on both engines and must agree.
 """
