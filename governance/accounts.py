@@ -521,8 +521,21 @@ async def revoke_token(actor: Actor, token_id: str) -> TokenView:
     return after
 
 
+class TokenRejected(Exception):
+    """A bearer token whose secret is right but which may no longer be used.
+
+    The message states why (expired, revoked, account disabled). Only a caller that has the
+    token's secret learns it. An unknown token or a wrong secret gets no reason.
+    """
+
+
 async def resolve_token(text: str) -> tuple[Actor, frozenset[Scope], str] | None:
-    """Return (actor, scopes, token id) for a valid, unexpired, unrevoked token, or None."""
+    """Return (actor, scopes, token id) for a valid, unexpired, unrevoked token, or None.
+
+    Returns None for a value that is not a stored token with its right secret. Raises
+    ``TokenRejected`` for a real token that has expired or been revoked, or whose account is
+    disabled.
+    """
     parts = split_api_token(text)
     if parts is None:
         logger.info("API request with a bearer value that is not shaped like a token")
@@ -537,15 +550,15 @@ async def resolve_token(text: str) -> tuple[Actor, frozenset[Scope], str] | None
     now = utcnow()
     if row["revoked_at"] is not None:
         logger.info("API request with revoked token %s", token_id)
-        return None
+        raise TokenRejected(f"the token has been revoked (on {row['revoked_at']:%Y-%m-%d})")
     if row["expires_at"] <= now:
         logger.info("API request with expired token %s", token_id)
-        return None
+        raise TokenRejected(f"the token has expired (on {row['expires_at']:%Y-%m-%d})")
 
     actor = await actor_for(row["account"], kind="token")
     if actor is None:
         logger.info("API request with token %s of a disabled account", token_id)
-        return None
+        raise TokenRejected("the token's account is disabled")
 
     if row["last_used_at"] is None or now - row["last_used_at"] > TOUCH_INTERVAL:
         async with write_transaction():

@@ -30,11 +30,13 @@ from governance.database import (
     enable_sqlite_wal,
     get_engine,
 )
+from governance.logs import DICT_CONFIG_FORMATTER
 from governance.packages import Contribution, NavItem, load_contributions, register_gate_checks
 from governance.roles import ALL_ROLES, Role
 from governance.settings import STATIC_DIR, TEMPLATE_DIR, Settings, SettingsError, get_settings
 from governance.web import api, pages
 from governance.web.errors import EXCEPTION_HANDLERS
+from governance.web.input_guard import InputGuardMiddleware
 from governance.web.templating import configure_environment
 
 logger = logging.getLogger(__name__)
@@ -72,7 +74,6 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def _security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
@@ -177,7 +178,9 @@ def create_app(*, secret_key: str | None = None, debug: bool = False) -> Litesta
     return Litestar(
         route_handlers=route_handlers,
         guards=[authorise],
-        middleware=[AuthenticationMiddleware()],
+        # The input guard runs after authentication (which reads only headers), so its log lines
+        # name the caller, and before any handler or CSRF check reads the body.
+        middleware=[AuthenticationMiddleware(), InputGuardMiddleware()],
         dependencies={"actor": Provide(current_actor, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         csrf_config=CSRFConfig(
@@ -199,7 +202,7 @@ def create_app(*, secret_key: str | None = None, debug: bool = False) -> Litesta
         before_send=[_before_send(settings)],
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]},
-            formatters={"standard": {"format": LOG_FORMAT}},
+            formatters={"standard": dict(DICT_CONFIG_FORMATTER)},
             log_exceptions="never",
             disable_stack_trace={404, 401, 403, 409, 422},
         ),

@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 SESSION_COOKIE = "ag_session"
 API_PREFIX = "/api/"
+# Scope key holding why a real bearer token was rejected (expired, revoked), for the 401 message.
+TOKEN_REJECTION_KEY = "governance.token_rejection"
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,11 @@ async def resolve_principal(scope: Scope) -> Principal | None:
         token = _bearer_token(headers)
         if token is None:
             return None
-        resolved = await accounts.resolve_token(token)
+        try:
+            resolved = await accounts.resolve_token(token)
+        except accounts.TokenRejected as rejection:
+            scope[TOKEN_REJECTION_KEY] = str(rejection)
+            return None
         if resolved is None:
             return None
         actor, scopes, token_id = resolved
@@ -152,16 +158,25 @@ def authorise(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
 
     roles: frozenset[Role] | None = opt.get("roles")
     if roles is None:
-        logger.error("route %s declares no roles; denying", connection.scope.get("path"))
+        logger.error("route %r declares no roles; denying", connection.scope.get("path"))
         raise PermissionDeniedException("This route declares no roles, so nobody may use it.")
 
     principal = principal_of(connection)
     if principal is None:
         if connection.scope["path"].startswith(API_PREFIX):
-            raise NotAuthorizedException(
-                "Authentication required: send 'Authorization: Bearer <token>' with a valid token.",
-                headers={"WWW-Authenticate": 'Bearer realm="automation-governance"'},
-            )
+            rejection = connection.scope.get(TOKEN_REJECTION_KEY)
+            if rejection:
+                detail = (
+                    f"Authentication failed: {rejection}. Ask an administrator for a new token "
+                    "(governance tokens create)."
+                )
+                challenge = 'Bearer realm="automation-governance", error="invalid_token"'
+            else:
+                detail = (
+                    "Authentication required: send 'Authorization: Bearer <token>' with a valid token."
+                )
+                challenge = 'Bearer realm="automation-governance"'
+            raise NotAuthorizedException(detail, headers={"WWW-Authenticate": challenge})
         raise NotAuthorizedException("Sign in to continue.")
 
     if not principal.actor.has_any(*roles):

@@ -13,6 +13,7 @@ import os
 import sys
 import warnings
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -37,6 +38,9 @@ def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except DomainError as error:
         click.echo(f"Error: {error.message}", err=True)
+        sys.exit(1)
+    except MissingDatabaseFile as error:
+        click.echo(f"Error: {error}", err=True)
         sys.exit(1)
     except DatabaseUnavailable as error:
         from governance.database import describe_database_url
@@ -79,20 +83,58 @@ def _settings_or_exit():
 
 
 def _configure_logging() -> None:
-    from governance.app import LOG_FORMAT
+    from governance.logs import stream_handler
 
     level = _settings_or_exit().log_level
-    logging.basicConfig(level=level, format=LOG_FORMAT)
+    logging.basicConfig(level=level, handlers=[stream_handler()])
     if level != "DEBUG":
         # Piccolo logs the server version at INFO on every connection check.
         logging.getLogger("piccolo").setLevel(logging.WARNING)
 
 
-async def _prepare_database() -> None:
+class MissingDatabaseFile(Exception):
+    """DATABASE_URL names a SQLite file that does not exist yet."""
+
+
+def _require_existing_database() -> None:
+    """Raise ``MissingDatabaseFile`` when DATABASE_URL names a SQLite file that does not exist.
+
+    Only ``serve`` and ``db upgrade`` create a database. Any other command run against a missing
+    file would create an empty one and then report, say, that no account exists, when the real
+    problem is a missing or mistyped ``DATABASE_URL``.
+    """
+    from governance.database import parse_database_url
+    from governance.settings import DEMO_DATABASE_URL, get_settings
+
+    kind, config = parse_database_url(get_settings().database_url)
+    if kind == "sqlite" and not Path(config["path"]).exists():
+        raise MissingDatabaseFile(
+            f"the database file {config['path']} does not exist. Set DATABASE_URL to the "
+            f"service's database (the demo uses {DEMO_DATABASE_URL}) or run "
+            "`governance db upgrade` to create it."
+        )
+
+
+async def _migrate_database() -> None:
+    """Check that the database is reachable and run pending migrations.
+
+    A SQLite file that does not exist yet is created; only ``serve`` and ``db upgrade`` use this.
+    """
     from governance.database import check_database, upgrade
 
     await check_database()
     await upgrade()
+
+
+async def _check_database_file() -> None:
+    """Run ``_require_existing_database`` through ``_run``, before a command reads a password."""
+    _require_existing_database()
+
+
+async def _prepare_database() -> None:
+    """Check that the database exists and is reachable, and run pending migrations."""
+    _require_existing_database()
+    await _migrate_database()
 
 
 @click.group()
@@ -138,7 +180,7 @@ def serve(host: str, port: int, demo: bool) -> None:
         sys.exit(2)
 
     click.echo(f"Database: {database}")
-    _run(_prepare_database)
+    _run(_migrate_database)
     app = create_app(secret_key=secret_key)
 
     if demo:
@@ -202,6 +244,7 @@ def users_create(username: str, roles: tuple[str, ...], display_name: str, depar
     from governance import accounts
 
     _configure_logging()
+    _run(_check_database_file)
     password = None if machine else _read_password()
 
     async def go() -> Any:
@@ -221,7 +264,7 @@ def users_create(username: str, roles: tuple[str, ...], display_name: str, depar
 
 @users.command("list")
 def users_list() -> None:
-    """List accounts with their roles and status."""
+    """List accounts: username, status, roles, department ("-" for none) and name."""
     from governance import accounts
 
     async def go() -> Any:
@@ -231,7 +274,10 @@ def users_list() -> None:
     for view in _run(go):
         status = "active" if view.active else "disabled"
         roles = ",".join(role.value for role in view.roles)
-        click.echo(f"{view.username:<24} {status:<9} {roles:<40} {view.display_name}")
+        department = view.department or "-"
+        click.echo(
+            f"{view.username:<24} {status:<9} {roles:<40} {department:<28} {view.display_name}"
+        )
 
 
 @users.command("disable")
@@ -256,6 +302,7 @@ def users_set_password(username: str) -> None:
     """Set a new password (read from standard input) and end the account's sessions."""
     from governance import accounts
 
+    _run(_check_database_file)
     password = _read_password()
 
     async def go() -> None:
@@ -297,17 +344,27 @@ def tokens_create(username: str, scopes: tuple[str, ...], days: int, label: str)
 
 @tokens.command("list")
 def tokens_list() -> None:
-    """List tokens (never their secrets)."""
+    """List tokens (never their secrets): id, account, status, expiry, scopes and label."""
     from governance import accounts
+    from governance.clock import utcnow
 
     async def go() -> Any:
         await _prepare_database()
         return await accounts.list_tokens()
 
+    now = utcnow()
     for view in _run(go):
-        status = "revoked" if view.revoked_at else "active"
+        if view.revoked_at:
+            status = "revoked"
+        elif view.expires_at <= now:
+            status = "expired"
+        else:
+            status = "active"
         scopes = " ".join(scope.value for scope in view.scopes)
-        click.echo(f"{view.token_id}  {view.username:<20} {status:<8} expires {view.expires_at:%Y-%m-%d}  {scopes}")
+        click.echo(
+            f"{view.token_id}  {view.username:<20} {status:<8} expires {view.expires_at:%Y-%m-%d}  "
+            f"{scopes:<28} {view.label}"
+        )
 
 
 @tokens.command("revoke")
@@ -369,6 +426,7 @@ def audit_verify() -> None:
     from governance.database import check_database
 
     async def go() -> Any:
+        _require_existing_database()
         await check_database()
         return await audit_log.verify_chain()
 

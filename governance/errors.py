@@ -50,6 +50,21 @@ class InvalidInput(DomainError):
         return cls([FieldError(field_name, message)])
 
 
+class BadRequest(DomainError):
+    """The request cannot be used as sent (its address, or a body that cannot be read).
+
+    Nothing was stored.
+
+    ``field`` names the part at fault (``path``, ``query``, ``body``) in the ``errors`` list.
+    """
+
+    status_code = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        extra = {"errors": [FieldError(field, message).as_dict()]} if field else None
+        super().__init__(message, extra=extra)
+
+
 class NotFound(DomainError):
     status_code = 404
 

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from governance import audit, golive
+from governance import audit, golive, submissions
 from governance.audit import Actor
 from governance.clock import utcnow
 from governance.database import write_transaction
@@ -430,8 +430,21 @@ async def _next_reference() -> str:
     return f"UC-{(max(numbers, default=0) + 1):03d}"
 
 
-async def create_use_case(actor: Actor, data: dict[str, Any], *, illustrative: bool = False) -> UseCaseView:
-    """Add a use case at the idea stage; the reference is assigned when none is given."""
+CREATE_ACTION = "use_case.create"
+
+
+async def create_use_case(
+    actor: Actor,
+    data: dict[str, Any],
+    *,
+    illustrative: bool = False,
+    idempotency_key: str | None = None,
+) -> UseCaseView:
+    """Add a use case at the idea stage; the reference is assigned when none is given.
+
+    With ``idempotency_key``, a repeat of the same request by the same actor returns the use case
+    the first one created, and a different request with a used key raises ``RepeatedSubmission``.
+    """
     unknown = set(data) - set(EDITABLE_FIELDS) - {"reference"}
     if unknown:
         raise InvalidInput.single(
@@ -446,8 +459,18 @@ async def create_use_case(actor: Actor, data: dict[str, Any], *, illustrative: b
         reference = reference.strip().upper()
 
     await ensure_can_edit(actor, clean["department"])
+    if idempotency_key is not None:
+        submissions.check_key(idempotency_key, "Idempotency-Key")
+        request_hash = submissions.request_hash(data)
 
     async with write_transaction():
+        if idempotency_key is not None:
+            earlier = await submissions.previous_result(
+                actor, CREATE_ACTION, idempotency_key, request_hash
+            )
+            if earlier is not None:
+                return await get_use_case(earlier)
+
         department_id = await _department_id(clean["department"])
         if reference is None:
             reference = await _next_reference()
@@ -481,6 +504,10 @@ async def create_use_case(actor: Actor, data: dict[str, Any], *, illustrative: b
         await audit.record(
             actor, "use_case.created", "use_case", reference, after=view.snapshot(), use_case_ref=reference
         )
+        if idempotency_key is not None:
+            await submissions.remember(
+                actor, CREATE_ACTION, idempotency_key, request_hash, reference
+            )
     logger.info("use case %s created by %s", reference, actor.username)
     return view
 

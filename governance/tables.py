@@ -88,6 +88,21 @@ class SignInAttempt(Table, tablename="sign_in_attempt"):
     succeeded = Boolean(default=False)
 
 
+class FormSubmission(Table, tablename="form_submission"):
+    """A create request already carried out, found again by its one-time form id or Idempotency-Key.
+
+    A repeat of the same request (a double click, a retried API call) returns the record the first
+    one created instead of creating another. ``form_id`` is unique per actor and action.
+    """
+
+    actor = Varchar(length=64)
+    action = Varchar(length=40)
+    form_id = Varchar(length=200)
+    request_hash = Varchar(length=64)
+    result = Varchar(length=80)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 class AuditEntry(Table, tablename="audit_entry"):
     """One link of the append-only, hash-chained audit log.
 

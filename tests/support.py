@@ -98,7 +98,7 @@ async def sign_in(client: Any, username: str, password: str = DEFAULT_PASSWORD) 
     return response
 
 
-async def make_use_case(actor: Actor, **fields: Any) -> register.UseCaseView:
+async def make_use_case(actor: Actor, *, idempotency_key: str | None = None, **fields: Any) -> register.UseCaseView:
     """Create a use case with sensible defaults, overridden by ``fields``."""
     data: dict[str, Any] = {
         "title": "Online crime reports into crime records",
@@ -113,7 +113,7 @@ async def make_use_case(actor: Actor, **fields: Any) -> register.UseCaseView:
     }
     data.update(fields)
     await accounts.ensure_department(SYSTEM, data["department"])
-    return await register.create_use_case(actor, data)
+    return await register.create_use_case(actor, data, idempotency_key=idempotency_key)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Response, get, patch, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from governance import audit, register
 from governance.accounts import ensure_department, list_departments
@@ -114,9 +114,27 @@ class UseCaseApi(Controller):
         return [view.as_api() for view in views]
 
     @post("/", opt=allow(*register.EDITOR_ROLES))
-    async def create_use_case(self, data: JSONBody[UseCaseCreate], actor: CurrentActor) -> dict[str, Any]:
+    async def create_use_case(
+        self,
+        data: JSONBody[UseCaseCreate],
+        actor: CurrentActor,
+        idempotency_key: Annotated[
+            str | None,
+            HeaderParameter(
+                name="Idempotency-Key",
+                required=False,
+                description=(
+                    "A key you choose (8 to 200 printable characters, for example a UUID). Repeating "
+                    "the request with the same key and body returns the use case the first request "
+                    "created instead of a second one; the same key with a different body gets 409."
+                ),
+            ),
+        ] = None,
+    ) -> dict[str, Any]:
         """Add a use case at the idea stage."""
-        view = await register.create_use_case(actor, _set_fields(data))
+        view = await register.create_use_case(
+            actor, _set_fields(data), idempotency_key=idempotency_key
+        )
         return view.as_api()
 
     @get("/{reference:str}", opt=allow_everyone())

@@ -24,6 +24,8 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from governance.auth import API_PREFIX
 from governance.errors import DomainError
+from governance.logs import escape_control_characters
+from governance.web.input_guard import address_problem
 from governance.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -33,6 +35,11 @@ _MSGSPEC_PATH = re.compile(r"at `\$\.?([^`]*)`")
 
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX) or request.url.path in {"/health"}
+
+
+def _logged_path(request: Request) -> str:
+    """Return the request's path for a log line, with control characters such as %0a escaped."""
+    return escape_control_characters(request.url.path)
 
 
 def _caller(request: Request) -> str:
@@ -63,9 +70,9 @@ def handle_domain_error(request: Request, error: DomainError) -> Response | Temp
         type(error).__name__,
         error.status_code,
         request.method,
-        request.url.path,
+        _logged_path(request),
         _caller(request),
-        error.message,
+        escape_control_characters(error.message),
     )
 
     if _wants_json(request):
@@ -82,7 +89,18 @@ _TYPE_NAMES = {
     "array": "a list (a JSON array)",
     "object": "an object",
     "null": "null",
+    "date": "a date in the form YYYY-MM-DD",
+    "datetime": "a date and time in RFC 3339 form, such as 2026-12-04T09:30:00Z",
+    "time": "a time in the form HH:MM:SS",
 }
+
+# msgspec's messages for text that is not a valid date, datetime or time.
+_RFC3339_MESSAGES = {
+    "date": "must be a date in the form YYYY-MM-DD, such as 2027-03-31",
+    "datetime": "must be a date and time in RFC 3339 form, such as 2026-12-04T09:30:00Z",
+    "time": "must be a time in the form HH:MM:SS, such as 09:30:00",
+}
+MISSING_BODY_MESSAGE = "the request body is missing; send a JSON object"
 
 
 def _describe_type(name: str) -> str:
@@ -97,6 +115,9 @@ def _explain(message: str) -> tuple[str | None, str]:
     missing = re.search(r"missing required field `([^`]+)`", message)
     if missing:
         return missing.group(1), "is required; send a value for it"
+    rfc3339 = re.search(r"Invalid RFC3339 encoded (datetime|date|time)", message)
+    if rfc3339:
+        return None, _RFC3339_MESSAGES[rfc3339.group(1)]
     wrong_type = re.search(r"Expected `([^`]+)`, got `([^`]+)`", message)
     if wrong_type:
         expected, got = wrong_type.groups()
@@ -123,6 +144,10 @@ def _field_errors(error: ValidationException) -> list[dict[str, str]]:
             continue
         raw_message = str(item.get("message", "invalid value"))
         key = str(item.get("key") or "")
+        if item.get("source") == "body" and raw_message == f"'{key}'":
+            # Litestar 2.25 reports a missing body as the KeyError of the handler's body parameter.
+            fields.append({"field": "body", "message": MISSING_BODY_MESSAGE})
+            continue
         path = _MSGSPEC_PATH.search(raw_message)
         if path:
             key = path.group(1)
@@ -136,7 +161,11 @@ def _field_errors(error: ValidationException) -> list[dict[str, str]]:
 def handle_validation_error(request: Request, error: ValidationException) -> Response | Template:
     fields = _field_errors(error)
     logger.info(
-        "invalid input on %s %s for %s: %s", request.method, request.url.path, _caller(request), fields
+        "invalid input on %s %s for %s: %s",
+        request.method,
+        _logged_path(request),
+        _caller(request),
+        fields,
     )
     if _wants_json(request):
         summary = "; ".join(f"{item['field']}: {item['message']}" for item in fields)
@@ -145,7 +174,12 @@ def handle_validation_error(request: Request, error: ValidationException) -> Res
 
 
 def handle_not_authorised(request: Request, error: NotAuthorizedException) -> Response | Redirect:
-    logger.info("not signed in on %s %s: %s", request.method, request.url.path, error.detail)
+    logger.info(
+        "not signed in on %s %s: %s",
+        request.method,
+        _logged_path(request),
+        escape_control_characters(error.detail),
+    )
     if _wants_json(request):
         return _json(401, {"status_code": 401, "detail": error.detail}, headers=error.headers)
     # Only a GET can be repeated after signing in; a form post goes back to the home page instead.
@@ -161,9 +195,9 @@ def handle_permission_denied(request: Request, error: PermissionDeniedException)
     logger.info(
         "permission denied on %s %s for %s: %s",
         request.method,
-        request.url.path,
+        _logged_path(request),
         _caller(request),
-        error.detail,
+        escape_control_characters(error.detail),
     )
     if _wants_json(request):
         return _json(403, {"status_code": 403, "detail": error.detail})
@@ -186,13 +220,23 @@ def _too_large_message(request: Request) -> str:
 
 def handle_http_error(request: Request, error: HTTPException) -> Response | Template:
     status_code = error.status_code
+    if status_code in (404, 405):
+        # The router returns 404 before the input guard runs, so an address with NUL becomes 400 here.
+        problem = address_problem(request.scope)
+        if problem is not None:
+            return handle_domain_error(request, problem)
     detail = error.detail
     if status_code == 413:
         detail = _too_large_message(request)
     if status_code >= 500:
         return handle_unexpected_error(request, error)
     logger.info(
-        "HTTP %d on %s %s for %s: %s", status_code, request.method, request.url.path, _caller(request), detail
+        "HTTP %d on %s %s for %s: %s",
+        status_code,
+        request.method,
+        _logged_path(request),
+        _caller(request),
+        escape_control_characters(detail),
     )
     if status_code == 404 and request.url.path.startswith(API_PREFIX):
         detail = f"No API route matches {request.method} {request.url.path}; GET /schema lists the routes."
@@ -213,7 +257,7 @@ def handle_unexpected_error(request: Request, error: Exception) -> Response | Te
         "unexpected error %s on %s %s for %s",
         error_id,
         request.method,
-        request.url.path,
+        _logged_path(request),
         _caller(request),
         exc_info=error,
     )

@@ -15,7 +15,7 @@ from litestar.datastructures import Cookie
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
-from governance import accounts, audit, golive, register
+from governance import accounts, audit, golive, register, submissions
 from governance.audit import Actor
 from governance.auth import CurrentActor, PUBLIC, SESSION_COOKIE, allow, allow_everyone
 from governance.clock import LONDON
@@ -221,15 +221,27 @@ class UseCasePages(Controller):
     @get("/new", opt=allow(*register.EDITOR_ROLES))
     async def new_form(self, actor: CurrentActor) -> Template:
         values = _use_case_form_values(None)
+        # A one-time id: a second post of the same form (a double click) finds the first's use case.
+        values["form_id"] = submissions.new_form_id()
         if not actor.has_any(Role.CENTRAL_TEAM):
             values["department"] = await register.own_department(actor) or ""
         return await self._form_page(actor=actor, view=None, state=FormState(values=values))
 
     @post("/new", opt=allow(*register.EDITOR_ROLES))
     async def create(self, request: Request, actor: CurrentActor) -> Template | Redirect:
-        data, display = _use_case_from_form(await read_form(request))
+        values = await read_form(request)
+        data, display = _use_case_from_form(values)
+        # A form without a usable id (from a page served before ids existed) gets a new one, so the
+        # next post of the re-displayed form is protected.
+        form_id = values.get("form_id", "")
+        if not submissions.is_valid_key(form_id):
+            form_id = submissions.new_form_id()
+        display["form_id"] = form_id
         try:
-            view = await register.create_use_case(actor, data)
+            view = await register.create_use_case(actor, data, idempotency_key=form_id)
+        except submissions.RepeatedSubmission as error:
+            # The same form was posted again after a change: show what the first post created.
+            return Redirect(path=f"/use-cases/{error.reference}?created=1", status_code=303)
         except InvalidInput as error:
             state = FormState.from_error(display, error)
             return await self._form_page(actor=actor, view=None, state=state, status_code=422)
@@ -386,9 +398,35 @@ class AdminPages(Controller):
         until: Annotated[str, QueryParameter(name="until", required=False)] = "",
         before_seq: Annotated[int | None, QueryParameter(name="before_seq", required=False)] = None,
     ) -> Template:
-        """The audit log, newest first, filterable, 50 entries a page."""
+        """Show the audit log, newest first, filterable, 50 entries a page.
+
+        A date filter that cannot be read shows its error and no entries, because a list that
+        ignored the filter would look like the filtered result.
+        """
         since_at = _parse_day(since) if since else None
         until_at = _parse_day(until) if until else None
+        date_errors = []
+        if since and since_at is None:
+            date_errors.append(("since", "Enter the 'from' date as YYYY-MM-DD, for example 2026-12-04"))
+        if until and until_at is None:
+            date_errors.append(("until", "Enter the 'to' date as YYYY-MM-DD, for example 2026-12-04"))
+        filter_values = {
+            "actor": actor_name,
+            "action": action,
+            "use_case": use_case,
+            "since": since,
+            "until": until,
+        }
+        if date_errors:
+            return page(
+                "admin/audit.html",
+                entries=[],
+                filters=filter_values,
+                next_before=None,
+                date_errors=date_errors,
+                status_code=422,
+            )
+
         if until_at is not None:
             until_at += dt.timedelta(days=1)
         filters = audit.AuditFilter(
@@ -401,17 +439,12 @@ class AdminPages(Controller):
         entries = await audit.list_entries(filters, limit=50, before_seq=before_seq)
         for entry in entries:
             entry["changes"] = audit.changed_fields(entry["before"], entry["after"])
-        date_errors = []
-        if since and since_at is None:
-            date_errors.append(("since", "Enter the 'from' date as YYYY-MM-DD"))
-        if until and until_at is None:
-            date_errors.append(("until", "Enter the 'to' date as YYYY-MM-DD"))
         return page(
             "admin/audit.html",
             entries=entries,
-            filters={"actor": actor_name, "action": action, "use_case": use_case, "since": since, "until": until},
+            filters=filter_values,
             next_before=entries[-1]["seq"] if len(entries) == 50 else None,
-            date_errors=date_errors,
+            date_errors=[],
         )
 
     @get("/accounts", opt=allow(Role.ADMINISTRATOR))

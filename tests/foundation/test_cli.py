@@ -1,6 +1,7 @@
 """The ``governance`` command, run as a real subprocess against the test's database."""
 
 import contextlib
+import datetime as dt
 import os
 import re
 import signal
@@ -10,8 +11,10 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from governance import accounts
+from governance.clock import utcnow
 from governance.tables import Account, AccountRole, ApiToken, UseCase
 from tests.conftest import IS_POSTGRES, _admin_execute, _postgres_url
 from tests.support import DEFAULT_PASSWORD, cli_command, run_cli
@@ -81,6 +84,24 @@ async def test_users_list(db):
     assert line.split()[:3] == ["grace", "active", "administrator,central_team"]
 
 
+async def test_users_list_department(db):
+    run_cli("departments", "add", "Force Contact Centre", database_url=db)
+    run_cli(
+        "users", "create", "dan", "--role", "business_owner", "--department", "Force Contact Centre",
+        database_url=db, stdin=f"{DEFAULT_PASSWORD}\n",
+    )
+    result = run_cli("users", "list", database_url=db)
+    line = next(line for line in result.stdout.splitlines() if line.startswith("dan"))
+    assert "Force Contact Centre" in line
+
+
+async def test_users_list_no_department_dash(db):
+    create_user(db, "grace", "central_team")
+    result = run_cli("users", "list", database_url=db)
+    line = next(line for line in result.stdout.splitlines() if line.startswith("grace"))
+    assert line.split()[3] == "-"
+
+
 async def test_users_disable(db):
     create_user(db, "grace", "central_team")
     result = run_cli("users", "disable", "grace", database_url=db)
@@ -127,6 +148,22 @@ async def test_tokens_list_hides_secret(db):
     listed = run_cli("tokens", "list", database_url=db).stdout
     assert token.split("_")[1] in listed
     assert token.split("_", 2)[2] not in listed
+
+
+async def test_tokens_list_shows_label(db):
+    create_user(db, "pipeline", "central_team")
+    run_cli("tokens", "create", "--user", "pipeline", "--scope", "readiness:read", "--label", "release pipeline", database_url=db)
+    listed = run_cli("tokens", "list", database_url=db).stdout
+    line = next(line for line in listed.splitlines() if "pipeline " in line)
+    assert line.endswith("release pipeline")
+
+
+async def test_tokens_list_shows_expired(db):
+    create_user(db, "pipeline", "central_team")
+    run_cli("tokens", "create", "--user", "pipeline", "--scope", "api:read", database_url=db)
+    await ApiToken.update({ApiToken.expires_at: utcnow() - dt.timedelta(days=1)}).where(ApiToken.id > 0).run()
+    listed = run_cli("tokens", "list", database_url=db).stdout
+    assert " expired " in listed
 
 
 async def test_tokens_create_bad_scope(db):
@@ -201,6 +238,48 @@ async def test_db_upgrade_unreachable():
     result = run_cli("db", "upgrade", database_url=url)
     assert result.returncode == 1
     assert "Error: cannot use the database" in result.stderr
+
+
+MISSING_COMMANDS = [
+    ("users", "list"),
+    ("users", "disable", "grace"),
+    ("tokens", "create", "--user", "central.team", "--scope", "readiness:read"),
+    ("tokens", "list"),
+    ("departments", "list"),
+    ("audit", "verify"),
+    ("gate", "readiness", "UC-001"),
+    ("gate", "sweep"),
+]
+
+
+@pytest.mark.parametrize("command", MISSING_COMMANDS)
+async def test_missing_database_file_refused(tmp_path, command):
+    path = tmp_path / "governance.db"
+    result = run_cli(*command, database_url=f"sqlite:///{path}")
+    assert result.returncode == 1
+    assert f"Error: the database file {path} does not exist." in result.stderr
+    assert not path.exists()
+
+
+async def test_missing_database_message(tmp_path):
+    result = run_cli("users", "list", database_url=f"sqlite:///{tmp_path / 'governance.db'}")
+    assert "the demo uses sqlite:///governance-demo.db" in result.stderr
+    assert "run `governance db upgrade` to create it" in result.stderr
+
+
+async def test_missing_database_before_password(tmp_path):
+    """users create stops before it reads a password."""
+    path = tmp_path / "governance.db"
+    result = run_cli("users", "create", "grace", "--role", "central_team", database_url=f"sqlite:///{path}", stdin="")
+    assert result.returncode == 1
+    assert "does not exist" in result.stderr
+
+
+async def test_db_upgrade_creates_missing_file(tmp_path):
+    path = tmp_path / "new.db"
+    result = run_cli("db", "upgrade", database_url=f"sqlite:///{path}")
+    assert result.returncode == 0
+    assert path.exists()
 
 
 async def test_bad_database_url_named():

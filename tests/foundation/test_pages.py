@@ -341,6 +341,29 @@ async def test_audit_page_bad_date(client, make_person, target):
     assert 'href="#since"' in response.text
 
 
+async def test_audit_page_bad_date_lists_nothing(client, make_person, target):
+    """Entries under the error would look like the filtered result, so none are shown."""
+    await signed_in(client, make_person, Role.ADMINISTRATOR)
+    response = await client.get("/admin/audit", params={"until": "2026-02-30"})
+    assert response.status_code == 422
+    assert "use_case UC-001" not in response.text
+    assert "<table" not in response.text
+
+
+async def test_audit_page_bad_date_at_field(client, make_person, target):
+    await signed_in(client, make_person, Role.ADMINISTRATOR)
+    page = parse((await client.get("/admin/audit", params={"until": "soon"})).text)
+    field = next(attributes for tag, attributes in page.tags if attributes.get("id") == "until")
+    assert field.get("aria-describedby") == "until-error"
+    assert "until-error" in page.ids
+
+
+async def test_audit_page_good_date_lists(client, make_person, target):
+    await signed_in(client, make_person, Role.ADMINISTRATOR)
+    response = await client.get("/admin/audit", params={"since": "2000-01-01"})
+    assert "use_case UC-001" in response.text
+
+
 # Demo programme on screen -------------------------------------------------------------------------------
 
 

@@ -157,6 +157,52 @@ async def test_revoked_token_401(client, person):
     assert response.status_code == 401
 
 
+async def test_expired_token_says_expired(client, person):
+    text, view = await new_token()
+    await ApiToken.update({ApiToken.expires_at: utcnow() - dt.timedelta(seconds=1)}).where(
+        ApiToken.token_id == view.token_id
+    ).run()
+    response = await client.get(URL, headers=bearer(text))
+    assert "the token has expired" in response.json()["detail"]
+    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+
+
+async def test_revoked_token_says_revoked(client, person):
+    text, view = await new_token()
+    await accounts.revoke_token(SYSTEM, view.token_id)
+    response = await client.get(URL, headers=bearer(text))
+    assert "the token has been revoked" in response.json()["detail"]
+
+
+async def test_disabled_account_token_says_so(client, person):
+    text, _ = await new_token()
+    await Account.update({Account.active: False}).where(Account.username == "pipeline.owner").run()
+    response = await client.get(URL, headers=bearer(text))
+    assert "account is disabled" in response.json()["detail"]
+
+
+async def test_revoked_token_wrong_secret_says_nothing(client, person):
+    """Only the holder of a token's secret learns why it stopped working."""
+    _, view = await new_token()
+    await accounts.revoke_token(SYSTEM, view.token_id)
+    response = await client.get(URL, headers=bearer(f"agt_{view.token_id}_{'x' * 43}"))
+    assert "revoked" not in response.json()["detail"]
+    assert response.json()["detail"].startswith("Authentication required")
+
+
+async def test_unknown_token_says_nothing(client, person):
+    response = await client.get(URL, headers=bearer("agt_000000000000_wrongsecret"))
+    assert response.json()["detail"].startswith("Authentication required")
+
+
+async def test_expired_token_public_route_works(client, person):
+    """A rejected token on a route that needs none changes nothing: /health still answers."""
+    text, view = await new_token()
+    await accounts.revoke_token(SYSTEM, view.token_id)
+    response = await client.get("/health", headers=bearer(text))
+    assert response.status_code == 200
+
+
 async def test_revoke_twice_conflict(person):
     _, view = await new_token()
     await accounts.revoke_token(SYSTEM, view.token_id)
