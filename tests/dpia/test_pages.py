@@ -356,3 +356,23 @@ async def test_review_date_too_far_shows_summary(client, people, use_case, make_
     assert response.status_code == 422
     assert 'href="#review_date"' in response.text
     assert "within 36 months of today" in response.text
+
+
+async def test_history_names_dpia_actions(client, people, use_case, make_person):
+    await _approved_by_assurer(client, use_case, make_person)
+    page = await client.get(f"/use-cases/{use_case.reference}/history")
+    for heading in ("DPIA version started", "DPIA submitted", "DPIA review started", "DPIA DPO advice recorded", "DPIA approved"):
+        assert f'<p class="timeline__title">{heading}</p>' in page.text
+    assert "Dpia" not in page.text
+
+
+async def test_history_names_changed_fields(client, people, use_case, make_person):
+    author = await make_person(Role.CENTRAL_TEAM)
+    view = await service.start_version(author, use_case.reference)
+    view = await service.save_draft(author, use_case.reference, 1, view.version, complete_content())
+    content = complete_content()
+    content["risks"][0]["likelihood"] = "remote"
+    await service.save_draft(author, use_case.reference, 1, view.version, content)
+    await _as(client, "owner")
+    page = await client.get(f"/use-cases/{use_case.reference}/history")
+    assert '<th scope="row">Risk 1: likelihood</th><td>possible</td><td>remote</td>' in page.text
