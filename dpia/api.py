@@ -13,6 +13,7 @@ import msgspec
 from litestar import Controller, Response, get, patch, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from governance.audit import Actor
 from governance.auth import CurrentActor, allow, allow_everyone
 from governance.documents import DOCX_MEDIA_TYPE, attachment_headers
 
@@ -52,17 +53,26 @@ class ConditionIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class Decision(msgspec.Struct, forbid_unknown_fields=True):
-    """``decision`` is approve, approve_with_conditions or reject."""
+    """``decision`` is approve, approve_with_conditions or reject.
+
+    ``review_owner`` is the username of the person who keeps an approved DPIA under review (the
+    decider when left out). ``consultation_reasons`` gives the reasons where the decision departs
+    from the views of the people consulted in step 3.
+    """
 
     version: int
     decision: str
     reasons: str = ""
     conditions: list[ConditionIn] = []
+    review_owner: str | None = None
+    consultation_reasons: str = ""
 
 
 class ReviewDateChange(msgspec.Struct, forbid_unknown_fields=True):
+    """``review_date`` is YYYY-MM-DD, after today and at most 36 months ahead."""
+
     version: int
-    review_date: dt.date
+    review_date: str
     reason: str
 
 
@@ -128,6 +138,12 @@ async def _version_response(reference: str, number: int) -> dict[str, Any]:
     matrix = await service.matrix_for(view.content)
     data = service.version_api(view, matrix, state.sign_offs.get(number, []))
     data["conditions"] = [item.as_api() for item in state.conditions_of(number)]
+    owner = await service.get_review_owner(view.id)
+    data["review_owner"] = owner.username if owner else None
+    data["sign_off_and_outcomes"] = [
+        {"item": row.item, "signed_by": row.signed_by, "notes": row.notes}
+        for row in await service.sign_off_and_outcomes(state, view)
+    ]
     return data
 
 
@@ -233,6 +249,8 @@ class DpiaApi(Controller):
             action=data.decision,
             reasons=data.reasons,
             conditions=[_new_condition(item) for item in data.conditions],
+            review_owner=data.review_owner,
+            consultation_reasons=data.consultation_reasons,
         )
         return await _version_response(reference, number)
 
@@ -251,9 +269,9 @@ class DpiaApi(Controller):
         return await _version_response(reference, number)
 
     @get("/versions/{number:int}/export", opt=allow_everyone())
-    async def export(self, reference: FromPath[str], number: FromPath[int]) -> Response[bytes]:
+    async def export(self, reference: FromPath[str], number: FromPath[int], actor: CurrentActor) -> Response[bytes]:
         """The version as a Word document, in the ICO's seven steps, with its hash and sign-offs."""
-        return await export_response(reference, number)
+        return await export_response(reference, number, actor)
 
     @get("/diff", opt=allow_everyone())
     async def diff(
@@ -340,9 +358,12 @@ class DpiaApi(Controller):
         return (await service.reopen_ico_consultation(actor, reference, data.version, data.reason)).as_api()
 
 
-async def export_response(reference: str, number: int) -> Response[bytes]:
-    """Return the Word export of one version as a download (the pages use it too)."""
-    name, body = await export.export_version(reference, number)
+async def export_response(reference: str, number: int, actor: Actor) -> Response[bytes]:
+    """Return the Word export of one version as a download (the pages use it too).
+
+    The document names ``actor``, who exported it, as its author.
+    """
+    name, body = await export.export_version(reference, number, author=actor.name)
     logger.info("DPIA %s v%d exported to Word", reference, number)
     return Response(content=body, media_type=DOCX_MEDIA_TYPE, headers=attachment_headers(name))
 

@@ -13,18 +13,12 @@ from governance import documents
 from governance.assessments import SignOffView, VersionView
 from governance.clock import format_date, format_datetime, utcnow
 from governance.register import REGIMES, UseCaseView
-from governance.roles import Role
 
 from dpia import rules, service
+from dpia.outcomes import OutcomeRow
 from dpia.rules import ScoringMatrix
-from dpia.service import ICO_OUTCOMES, ConditionView, IcoView
-from dpia.workflow import (
-    ADVICE_ACCEPTED_MEANING,
-    ADVICE_OVERRULED_MEANING,
-    APPROVED,
-    DPO_ADVICE_MEANING,
-    status_label,
-)
+from dpia.service import ConditionView
+from dpia.workflow import status_label
 
 
 def _answer(value: Any) -> str:
@@ -165,48 +159,19 @@ def _risk_tables(document: Any, content: dict[str, Any], matrix: ScoringMatrix) 
     documents.add_table(document, ["Risk", "Measure", "Effect on risk", "Residual risk", "Measure approved"], rows)
 
 
-def _signers(sign_offs: list[SignOffView], *meanings: str) -> str:
-    names = [
-        f"{item.signer_name} ({format_datetime(item.signed_at)})" for item in sign_offs if item.meaning in meanings
-    ]
-    return "; ".join(names) or "Not yet signed"
-
-
 def _step_7(
     document: Any,
     view: VersionView,
+    outcome_rows: list[OutcomeRow],
     sign_offs: list[SignOffView],
     conditions: list[ConditionView],
-    ico: IcoView | None,
-    ico_required: bool,
 ) -> None:
     documents.add_heading(document, rules.STEPS[6][1])
-    decision_meanings = {item.meaning for item in sign_offs if item.signer_role == Role.INFORMATION_ASSURANCE.value and item.decision in (*APPROVED, "rejected")}
-    advice = [item for item in sign_offs if item.meaning == DPO_ADVICE_MEANING]
-    advice_text = "Not yet given"
-    if advice:
-        latest = advice[-1]
-        stance = "advises approval" if latest.decision == "advises_approval" else "advises against approval"
-        advice_text = f"{latest.signer_name} {stance}: {latest.summary}"
-    ico_text = "Not required: no high residual risk remains"
-    if ico_required:
-        ico_text = "Required but not yet recorded"
-        if ico is not None:
-            ico_text = f"Submitted {format_date(ico.submitted_on)}; {ico.status}"
-            if ico.outcome:
-                ico_text += f"; {ICO_OUTCOMES.get(ico.outcome, ico.outcome)} (response received {format_date(ico.response_received_on)}): {ico.response}"
-    review = "Not set"
-    if view.review_date:
-        review = f"Information Assurance, by {format_date(view.review_date)}"
-    documents.add_summary(
+    documents.add_heading(document, "Sign-off and outcomes", level=2)
+    documents.add_table(
         document,
-        [
-            ("Measures and residual risks approved by", _signers(sign_offs, *decision_meanings) if view.status in APPROVED else "Not approved"),
-            ("DPO advice", advice_text),
-            ("DPO advice accepted or overruled by", _signers(sign_offs, ADVICE_ACCEPTED_MEANING, ADVICE_OVERRULED_MEANING)),
-            ("Prior consultation with the ICO", ico_text),
-            ("Kept under review by", review),
-        ],
+        ["Item", "Name and date", "Notes"],
+        [(row.item, row.signed_by, row.notes) for row in outcome_rows],
     )
 
     documents.add_heading(document, "Signatures", level=2)
@@ -219,7 +184,7 @@ def _step_7(
             ["No.", "Condition", "Owner", "Due", "Before go-live", "State"],
             [
                 (
-                    str(item.id),
+                    str(item.number),
                     item.text,
                     item.owner,
                     format_date(item.due_date) or "No date",
@@ -242,16 +207,18 @@ def build_document(
     matrix: ScoringMatrix,
     sign_offs: list[SignOffView],
     conditions: list[ConditionView],
-    ico: IcoView | None,
+    outcome_rows: list[OutcomeRow],
     *,
     marking: str | None = None,
+    author: str | None = None,
 ) -> bytes:
-    """Return the .docx bytes for one DPIA version."""
+    """Return the .docx bytes for one DPIA version; ``author`` is the exporting person's name."""
     content = view.content
     document = documents.new_document(
         "Data protection impact assessment",
         subtitle=f"{use_case.reference}: {use_case.title}",
         marking=marking,
+        author=author,
     )
     documents.add_summary(
         document,
@@ -285,9 +252,7 @@ def build_document(
             documents.add_heading(document, heading)
             documents.add_note(document, "Not applicable: the screening found that a full DPIA is not required.")
 
-    _step_7(
-        document, view, sign_offs, conditions, ico, rules.ico_consultation_required(content, matrix)
-    )
+    _step_7(document, view, outcome_rows, sign_offs, conditions)
     return documents.to_bytes(document)
 
 
@@ -295,13 +260,18 @@ def filename(use_case: UseCaseView, view: VersionView) -> str:
     return f"{use_case.reference}-DPIA-v{view.number}.docx"
 
 
-async def export_version(reference: str, number: int) -> tuple[str, bytes]:
+async def export_version(reference: str, number: int, *, author: str | None = None) -> tuple[str, bytes]:
     """Return (file name, .docx bytes) for version ``number`` of a use case's DPIA."""
     state = await service.overview(reference)
     view = state.version(number)
     matrix = await service.matrix_for(view.content)
-    ico = await service.get_ico_consultation(view.id)
     body = build_document(
-        state.use_case, view, matrix, state.sign_offs.get(number, []), state.conditions_of(number), ico
+        state.use_case,
+        view,
+        matrix,
+        state.sign_offs.get(number, []),
+        state.conditions_of(number),
+        await service.sign_off_and_outcomes(state, view),
+        author=author,
     )
     return filename(state.use_case, view), body

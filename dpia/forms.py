@@ -140,6 +140,19 @@ def parse_date(value: str | None) -> dt.date | None:
 
 def field_label(path: str) -> str:
     """Return a reader's name for a content path, for error summaries."""
+    return _known_label(path) or path.replace("_", " ").replace(".", ": ").capitalize()
+
+
+def history_label(path: str) -> str:
+    """Return the name of a field in a DPIA audit entry, or "" to leave it to the history page's wording."""
+    if path == "dpia_version":
+        return "DPIA version"
+    if re.split(r"[.\[]", path)[0] not in rules.TOP_LEVEL_KEYS:
+        return ""
+    return _known_label(path) or ""
+
+
+def _known_label(path: str) -> str | None:
     parts = path.split(".")
     match = re.match(r"^(risks|measures|screening\.regimes)\[(\d+)\]\.(\w+)$", path)
     if match:
@@ -160,7 +173,7 @@ def field_label(path: str) -> str:
     }
     if parts[0] in groups and len(parts) == 2:
         return groups[parts[0]].get(parts[1], path).split(":")[0]
-    return path.replace("_", " ").replace(".", ": ").capitalize()
+    return None
 
 
 def form_page_for(path: str) -> str:

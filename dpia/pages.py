@@ -7,6 +7,7 @@ service re-renders the form with an error summary. A 403 or 409 reaches the erro
 from __future__ import annotations
 
 import logging
+import re
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -29,7 +30,6 @@ from dpia.workflow import (
     APPROVED,
     AUTHOR_ROLES,
     CONDITION_MET_ROLES,
-    DECISIONS,
     ICO_ROLES,
     REVIEWER_ROLE,
     status_label,
@@ -93,6 +93,7 @@ class DpiaPages(Controller):
             state=state,
             use_case=state.use_case,
             latest=latest,
+            review_owner=await service.get_review_owner(latest.id) if latest else None,
             matrix=state.matrix,
             can_author=await _can_author(actor, state.use_case),
             is_reviewer=actor.has_any(REVIEWER_ROLE),
@@ -244,6 +245,8 @@ class DpiaPages(Controller):
             ico_required=rules.ico_consultation_required(view.content, matrix),
             outcome=rules.outcome_of(view.content),
             sign_offs=state.sign_offs.get(number, []),
+            outcome_rows=await service.sign_off_and_outcomes(state, view),
+            review_owners=await service.review_owner_choices() if view.status == "dpo_advice_recorded" else [],
             conditions=state.conditions_of(number),
             base=base,
             changes=changes,
@@ -265,8 +268,8 @@ class DpiaPages(Controller):
         return await self._version_page(reference, number, actor)
 
     @get("/versions/{number:int}/export.docx", opt=allow_everyone())
-    async def export(self, reference: FromPath[str], number: FromPath[int]) -> Response[bytes]:
-        return await export_response(reference, number)
+    async def export(self, reference: FromPath[str], number: FromPath[int], actor: CurrentActor) -> Response[bytes]:
+        return await export_response(reference, number, actor)
 
     async def _review_step(self, request: Request, reference: str, number: int, actor: Actor, form_name: str, call) -> Template | Redirect:
         values = await read_form(request)
@@ -295,11 +298,9 @@ class DpiaPages(Controller):
     @post("/versions/{number:int}/dpo-advice", opt=allow(ADVISER_ROLE))
     async def dpo_advice(self, request: Request, reference: FromPath[str], number: FromPath[int], actor: CurrentActor) -> Template | Redirect:
         async def call(values: dict[str, str]) -> None:
-            answer = values.get("advises_approval", "")
-            if answer not in ("yes", "no"):
-                raise InvalidInput.single("advises_approval", "is missing; say whether you advise approval")
+            answer = {"yes": True, "no": False}.get(values.get("advises_approval", ""))
             await service.record_dpo_advice(
-                actor, reference, number, _version_field(values), advises_approval=answer == "yes", summary=values.get("summary", "")
+                actor, reference, number, _version_field(values), advises_approval=answer, summary=values.get("summary", "")
             )
 
         return await self._review_step(request, reference, number, actor, "dpo_advice", call)
@@ -308,20 +309,22 @@ class DpiaPages(Controller):
     async def decide(self, request: Request, reference: FromPath[str], number: FromPath[int], actor: CurrentActor) -> Template | Redirect:
         async def call(values: dict[str, str]) -> None:
             decision = values.get("decision", "")
-            if decision not in DECISIONS:
-                raise InvalidInput.single("decision", "is missing; choose approve, approve with conditions or reject")
-            conditions, errors = _conditions_from_form(values)
-            if errors:
-                raise InvalidInput(errors)
-            await service.decide(
-                actor,
-                reference,
-                number,
-                _version_field(values),
-                action=decision,
-                reasons=values.get("reasons", ""),
-                conditions=conditions if decision == "approve_with_conditions" else [],
-            )
+            approving = decision in ("approve", "approve_with_conditions")
+            rows, conditions = _conditions_from_form(values) if decision == "approve_with_conditions" else ([], [])
+            try:
+                await service.decide(
+                    actor,
+                    reference,
+                    number,
+                    _version_field(values),
+                    action=decision,
+                    reasons=values.get("reasons", ""),
+                    conditions=conditions,
+                    review_owner=values.get("review_owner") if approving else None,
+                    consultation_reasons=values.get("consultation_reasons", ""),
+                )
+            except InvalidInput as error:
+                raise InvalidInput([_on_form_row(item, rows) for item in error.errors]) from None
 
         return await self._review_step(request, reference, number, actor, "decision", call)
 
@@ -340,11 +343,13 @@ class DpiaPages(Controller):
     @post("/review-date", opt=allow(REVIEWER_ROLE))
     async def review_date(self, request: Request, reference: FromPath[str], actor: CurrentActor) -> Template | Redirect:
         async def call(values: dict[str, str]) -> None:
-            day = forms.parse_date(values.get("review_date"))
-            if day is None:
-                raise InvalidInput.single("review_date", "enter the new review date as a date, for example 2027-06-30")
             await service.change_review_date(
-                actor, reference, parse_int(values.get("number")) or 0, _version_field(values), day, values.get("reason", "")
+                actor,
+                reference,
+                parse_int(values.get("number")) or 0,
+                _version_field(values),
+                values.get("review_date", ""),
+                values.get("reason", ""),
             )
 
         return await self._after_approval(request, reference, actor, "review_date", "review_date", call)
@@ -361,11 +366,9 @@ class DpiaPages(Controller):
     @post("/conditions", opt=allow(REVIEWER_ROLE))
     async def add_condition(self, request: Request, reference: FromPath[str], actor: CurrentActor) -> Template | Redirect:
         async def call(values: dict[str, str]) -> None:
-            due = values.get("due_date", "").strip()
-            due_date = forms.parse_date(due)
-            if due and due_date is None:
-                raise InvalidInput.single("due_date", "enter the due date as a date, for example 2027-06-30")
-            item = NewCondition(values.get("text", ""), values.get("owner", ""), due_date, values.get("before_go_live") == "yes")
+            item = NewCondition(
+                values.get("text", ""), values.get("owner", ""), values.get("due_date", ""), values.get("before_go_live") == "yes"
+            )
             await service.add_condition(actor, reference, item)
 
         return await self._after_approval(request, reference, actor, "condition", "condition", call)
@@ -394,11 +397,8 @@ class DpiaPages(Controller):
     @post("/ico", opt=allow(*ICO_ROLES))
     async def ico_record(self, request: Request, reference: FromPath[str], actor: CurrentActor) -> Template | Redirect:
         async def call(values: dict[str, str]) -> None:
-            day = forms.parse_date(values.get("submitted_on"))
-            if day is None:
-                raise InvalidInput.single("submitted_on", "enter the date the consultation was sent, for example 2026-11-02")
             await service.record_ico_consultation(
-                actor, reference, submitted_on=day, ico_reference=values.get("ico_reference", ""), notes=values.get("notes", "")
+                actor, reference, submitted_on=values.get("submitted_on", ""), ico_reference=values.get("ico_reference", ""), notes=values.get("notes", "")
             )
 
         return await self._after_approval(request, reference, actor, "ico", "ico", call)
@@ -406,15 +406,12 @@ class DpiaPages(Controller):
     @post("/ico/response", opt=allow(*ICO_ROLES))
     async def ico_response(self, request: Request, reference: FromPath[str], actor: CurrentActor) -> Template | Redirect:
         async def call(values: dict[str, str]) -> None:
-            day = forms.parse_date(values.get("response_received_on"))
-            if day is None:
-                raise InvalidInput.single("response_received_on", "enter the date the ICO responded, for example 2026-12-01")
             await service.record_ico_response(
                 actor,
                 reference,
                 _version_field(values),
                 response=values.get("response", ""),
-                response_received_on=day,
+                response_received_on=values.get("response_received_on", ""),
                 outcome=values.get("outcome", ""),
             )
 
@@ -448,20 +445,30 @@ class DpiaPages(Controller):
         )
 
 
-def _conditions_from_form(values: dict[str, str]) -> tuple[list[NewCondition], list[FieldError]]:
+def _conditions_from_form(values: dict[str, str]) -> tuple[list[int], list[NewCondition]]:
+    """Return the filled-in condition rows: their form row numbers and the conditions.
+
+    The service checks each condition, due date included; blank rows are left out.
+    """
+    rows = []
     conditions = []
-    errors = []
     for index in range(forms.row_count(values, "conditions")):
         text = values.get(f"conditions[{index}].text", "").strip()
         owner = values.get(f"conditions[{index}].owner", "").strip()
         due = values.get(f"conditions[{index}].due_date", "").strip()
         if not (text or owner or due):
             continue
-        due_date = forms.parse_date(due)
-        if due and due_date is None:
-            errors.append(FieldError(f"conditions[{index}].due_date", "enter the due date as a date, for example 2027-06-30"))
-        conditions.append(NewCondition(text, owner, due_date, values.get(f"conditions[{index}].before_go_live") == "yes"))
-    return conditions, errors
+        rows.append(index)
+        conditions.append(NewCondition(text, owner, due, values.get(f"conditions[{index}].before_go_live") == "yes"))
+    return rows, conditions
+
+
+def _on_form_row(error: FieldError, rows: list[int]) -> FieldError:
+    """Point an error on ``conditions[i]`` at the form row that condition ``i`` came from."""
+    match = re.match(r"^conditions\[(\d+)\](.*)$", error.field)
+    if match is None or int(match.group(1)) >= len(rows):
+        return error
+    return FieldError(f"conditions[{rows[int(match.group(1))]}]{match.group(2)}", error.message)
 
 
 class DpiaQueuePage(Controller):

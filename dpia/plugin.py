@@ -7,15 +7,28 @@ from pathlib import Path
 
 from governance.audit import Actor
 from governance.gate import CheckResult, RegisteredCheck, UseCaseRef
+from governance.history import HistoryLabels
 from governance.packages import Contribution, NavItem, UseCasePanel
 from governance.roles import Role
 
-from dpia import api, demo, pages, queues, rules, service
+from dpia import api, demo, forms, pages, queues, rules, service
 from dpia.workflow import status_label
 
 CHECK_NAME = "dpia"
 CHECK_TITLE = "Data protection impact assessment"
 DEMO_FILE = Path(__file__).parent / "demo.toml"
+
+HISTORY_LABELS = HistoryLabels(
+    prefix=rules.KIND,
+    phrases={
+        "start_review": "review started",
+        "record_dpo_advice": "DPO advice recorded",
+        "ico_consultation_recorded": "prior consultation with the ICO recorded",
+        "ico_consultation_concluded": "response from the ICO recorded",
+        "ico_consultation_reopened": "prior consultation with the ICO reopened",
+    },
+    field_label=forms.history_label,
+)
 
 
 async def run_check(use_case: UseCaseRef, now: dt.datetime) -> list[CheckResult]:
@@ -65,4 +78,5 @@ def contribute() -> Contribution:
         queues=[queues.queue_items],
         demo_file=str(DEMO_FILE),
         demo_loader=demo.load,
+        history_labels=[HISTORY_LABELS],
     )

@@ -14,12 +14,12 @@ field that the outcome makes mandatory.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from governance.assessments import add_months
 from governance.errors import FieldError
 from governance.register import REGIMES
 
@@ -27,6 +27,7 @@ KIND = "dpia"
 SCHEMA = "dpia/1"
 
 ANSWERS = ("yes", "no")
+ANSWER_MISSING = "answer yes or no"
 TEXT_LIMIT = 20_000
 SHORT_TEXT_LIMIT = 300
 MAX_RISKS = 100
@@ -285,15 +286,6 @@ def ico_consultation_required(content: Mapping[str, Any], matrix: ScoringMatrix)
     return any(risk.residual_level == top for risk in score_risks(content, matrix))
 
 
-def add_months(day: dt.date, months: int) -> dt.date:
-    """Return ``day`` moved by ``months``, clamped to the end of a shorter month (31 Aug + 6 = 28/29 Feb)."""
-    month_index = day.month - 1 + months
-    year = day.year + month_index // 12
-    month = month_index % 12 + 1
-    last_day = calendar.monthrange(year, month)[1]
-    return dt.date(year, month, min(day.day, last_day))
-
-
 def review_date_for(residual_level: str, approved_on: dt.date) -> dt.date:
     """Return the review date for an approval on ``approved_on`` leaving ``residual_level`` risk."""
     return add_months(approved_on, REVIEW_MONTHS.get(residual_level, REVIEW_MONTHS["high"]))
@@ -324,12 +316,31 @@ def _check_text(errors: _Errors, path: str, value: Any, *, required: bool, limit
         errors.add(path, "is missing; fill it in before submitting")
 
 
+def _either(labels: list[str]) -> str:
+    """Join labels as a sentence does: "a", "a or b", "a, b or c"."""
+    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
+
+
 def _check_choice(
-    errors: _Errors, path: str, value: Any, choices: Mapping[str, str] | list[str] | tuple[str, ...], *, required: bool
+    errors: _Errors,
+    path: str,
+    value: Any,
+    choices: Mapping[str, str] | list[str] | tuple[str, ...],
+    *,
+    required: bool,
+    missing: str = "",
 ) -> None:
+    """Check a value chosen from ``choices``.
+
+    A missing value gets ``missing`` or the choices' labels, because people see it next to the form.
+    A value outside the choices can only come from the API, so that message lists the accepted keys.
+    """
     if value is None or value == "":
         if required:
-            errors.add(path, f"is missing; choose one of: {', '.join(choices)}")
+            if not missing:
+                labels = list(choices.values()) if isinstance(choices, Mapping) else list(choices)
+                missing = f"choose {_either(labels)}"
+            errors.add(path, f"is missing; {missing}")
         return
     if value not in choices:
         errors.add(path, f"{value!r} is not allowed; use one of: {', '.join(choices)}")
@@ -372,7 +383,7 @@ def _check_screening(errors: _Errors, value: Any, complete: bool) -> None:
             path = f"screening.{group}.{key}"
             item = _check_object(errors, path, answers.get(key), ["answer", "note"])
             answer = item.get("answer")
-            _check_choice(errors, f"{path}.answer", answer, ANSWERS, required=complete)
+            _check_choice(errors, f"{path}.answer", answer, ANSWERS, required=complete, missing=ANSWER_MISSING)
             # A "yes" must say how the processing meets the description.
             _check_text(errors, f"{path}.note", item.get("note"), required=complete and answer == "yes")
             if answer == "yes":
@@ -385,10 +396,19 @@ def _check_screening(errors: _Errors, value: Any, complete: bool) -> None:
         path = f"screening.regimes[{index}]"
         item = _check_object(errors, path, item, ["purpose", "regime"])
         _check_text(errors, f"{path}.purpose", item.get("purpose"), required=complete, limit=SHORT_TEXT_LIMIT)
-        _check_choice(errors, f"{path}.regime", item.get("regime"), REGIMES, required=complete)
+        _check_choice(
+            errors, f"{path}.regime", item.get("regime"), REGIMES, required=complete, missing="choose the regime the purpose is processed under"
+        )
 
     outcome = screening.get("outcome")
-    _check_choice(errors, "screening.outcome", outcome, OUTCOMES, required=complete)
+    _check_choice(
+        errors,
+        "screening.outcome",
+        outcome,
+        OUTCOMES,
+        required=complete,
+        missing="choose whether a full DPIA is required or not required",
+    )
     _check_text(errors, "screening.reasons", screening.get("reasons"), required=complete)
     if outcome == "not_required" and answered_yes:
         errors.add(
@@ -417,7 +437,9 @@ def _check_assessment(errors: _Errors, content: Mapping[str, Any], matrix: Scori
     sensitive = _check_object(
         errors, "sensitive_processing", content.get("sensitive_processing"), ["applies", "condition", "policy_document"]
     )
-    _check_choice(errors, "sensitive_processing.applies", sensitive.get("applies"), ANSWERS, required=complete)
+    _check_choice(
+        errors, "sensitive_processing.applies", sensitive.get("applies"), ANSWERS, required=complete, missing=ANSWER_MISSING
+    )
     needs_condition = complete and sensitive.get("applies") == "yes"
     _check_text(errors, "sensitive_processing.condition", sensitive.get("condition"), required=needs_condition)
     _check_text(
@@ -435,9 +457,18 @@ def _check_assessment(errors: _Errors, content: Mapping[str, Any], matrix: Scori
     human = _check_object(
         errors, "human_involvement", content.get("human_involvement"), ["solely_automated", "description"]
     )
-    _check_choice(errors, "human_involvement.solely_automated", human.get("solely_automated"), ANSWERS, required=complete)
+    _check_choice(
+        errors,
+        "human_involvement.solely_automated",
+        human.get("solely_automated"),
+        ANSWERS,
+        required=complete,
+        missing=ANSWER_MISSING,
+    )
     _check_text(errors, "human_involvement.description", human.get("description"), required=complete)
 
+    likelihood_missing = f"choose how likely the harm is: {_either([label for _, label in matrix.likelihood])}"
+    severity_missing = f"choose how severe the harm would be: {_either([label for _, label in matrix.severity])}"
     risks = _check_list(errors, "risks", content.get("risks"), MAX_RISKS)
     if complete and not risks:
         errors.add("risks", "is missing; record at least one risk to the people whose data is processed")
@@ -447,9 +478,9 @@ def _check_assessment(errors: _Errors, content: Mapping[str, Any], matrix: Scori
         for key in ("description", "source", "harm"):
             _check_text(errors, f"{path}.{key}", risk.get(key), required=complete)
         for key in ("likelihood", "residual_likelihood"):
-            _check_choice(errors, f"{path}.{key}", risk.get(key), matrix.likelihood_keys, required=complete)
+            _check_choice(errors, f"{path}.{key}", risk.get(key), dict(matrix.likelihood), required=complete, missing=likelihood_missing)
         for key in ("severity", "residual_severity"):
-            _check_choice(errors, f"{path}.{key}", risk.get(key), matrix.severity_keys, required=complete)
+            _check_choice(errors, f"{path}.{key}", risk.get(key), dict(matrix.severity), required=complete, missing=severity_missing)
 
     measures = _check_list(errors, "measures", content.get("measures"), MAX_MEASURES)
     treated: set[int] = set()
@@ -465,8 +496,15 @@ def _check_assessment(errors: _Errors, content: Mapping[str, Any], matrix: Scori
         else:
             treated.add(number)
         _check_text(errors, f"{path}.description", measure.get("description"), required=complete)
-        _check_choice(errors, f"{path}.effect", measure.get("effect"), EFFECTS, required=complete)
-        _check_choice(errors, f"{path}.approved", measure.get("approved"), ANSWERS, required=complete)
+        _check_choice(
+            errors,
+            f"{path}.effect",
+            measure.get("effect"),
+            EFFECTS,
+            required=complete,
+            missing="choose whether the measure eliminates, reduces or accepts the risk",
+        )
+        _check_choice(errors, f"{path}.approved", measure.get("approved"), ANSWERS, required=complete, missing=ANSWER_MISSING)
 
     if complete:
         lowest = matrix.levels[0][0]

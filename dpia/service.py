@@ -17,15 +17,15 @@ from typing import Any
 from governance import assessments, audit, golive, register
 from governance.assessments import SignOffView, VersionView
 from governance.audit import Actor
-from governance.clock import london_today, utcnow
+from governance.clock import format_date, london_today, utcnow
 from governance.database import write_transaction
-from governance.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, StaleVersion
+from governance.errors import Conflict, ErrorCollector, FieldError, Forbidden, InvalidInput, NotFound, StaleVersion
 from governance.roles import Role
 from governance.tables import Account
 
-from dpia import readiness, rules
+from dpia import outcomes, readiness, rules
 from dpia.rules import KIND, SCHEMA, ScoringMatrix
-from dpia.tables import Condition, IcoConsultation
+from dpia.tables import Condition, IcoConsultation, ReviewOwner
 from dpia.tables import ScoringMatrix as ScoringMatrixTable
 from dpia.workflow import (
     ADVICE_ACCEPTED_MEANING,
@@ -35,6 +35,7 @@ from dpia.workflow import (
     AUTHOR_ROLES,
     CHANGES_REQUESTED_MEANING,
     CONDITION_MET_ROLES,
+    CONSULTATION_REVIEWED_MEANING,
     DECISIONS,
     DPO_ADVICE_MEANING,
     ICO_ROLES,
@@ -43,6 +44,7 @@ from dpia.workflow import (
     WORKFLOW,
     decision_meaning,
     overrules_advice,
+    status_phrase,
 )
 
 logger = logging.getLogger(__name__)
@@ -104,7 +106,10 @@ async def matrix_for(content: dict[str, Any]) -> ScoringMatrix:
 
 @dataclass(frozen=True)
 class ConditionView:
+    """A condition; ``number`` is its position (from 1) among its DPIA version's conditions."""
+
     id: int
+    number: int
     version_number: int
     text: str
     owner: str
@@ -145,7 +150,12 @@ class ConditionView:
         }
 
     def as_api(self) -> dict[str, Any]:
-        return {**self.snapshot(), "created_by": self.created_by, "created_at": self.created_at.isoformat()}
+        return {
+            **self.snapshot(),
+            "number": self.number,
+            "created_by": self.created_by,
+            "created_at": self.created_at.isoformat(),
+        }
 
 
 @dataclass(frozen=True)
@@ -180,6 +190,37 @@ class IcoView:
         return {**self.snapshot(), "recorded_by": self.recorded_by, "updated_at": self.updated_at.isoformat()}
 
 
+@dataclass(frozen=True)
+class ReviewOwnerView:
+    """The person who keeps an approved version under review, with who named them and when."""
+
+    username: str
+    display_name: str
+    named_by: str
+    named_at: dt.datetime
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+
+async def get_review_owner(version_id: int) -> ReviewOwnerView | None:
+    row = (
+        await ReviewOwner.select(
+            ReviewOwner.account.username.as_alias("username"),
+            ReviewOwner.account.display_name.as_alias("display_name"),
+            ReviewOwner.named_by.username.as_alias("named_by"),
+            ReviewOwner.named_at,
+        )
+        .where(ReviewOwner.assessment_version == version_id)
+        .first()
+        .run()
+    )
+    if row is None:
+        return None
+    return ReviewOwnerView(row["username"], row["display_name"], row["named_by"], row["named_at"])
+
+
 async def _usernames(ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
@@ -197,9 +238,16 @@ async def list_conditions(use_case_id: int) -> list[ConditionView]:
     names = await _usernames(
         {row[key] for row in rows for key in ("created_by", "met_by", "withdrawn_by") if row[key] is not None}
     )
+    # Rows come in id order, so counting per version numbers each version's conditions 1, 2, 3...
+    counts: dict[int, int] = {}
+    numbers = []
+    for row in rows:
+        counts[row["number"]] = counts.get(row["number"], 0) + 1
+        numbers.append(counts[row["number"]])
     return [
         ConditionView(
             id=row["id"],
+            number=number,
             version_number=row["number"],
             text=row["text"],
             owner=row["owner"],
@@ -215,7 +263,7 @@ async def list_conditions(use_case_id: int) -> list[ConditionView]:
             withdrawal_reason=row["withdrawal_reason"],
             version=row["version"],
         )
-        for row in rows
+        for row, number in zip(rows, numbers, strict=True)
     ]
 
 
@@ -353,6 +401,39 @@ async def overview(reference: str) -> Overview:
     )
 
 
+def ico_summary(required: bool, ico: IcoView | None) -> str:
+    """Describe where prior consultation with the ICO stands for a version, in one sentence."""
+    if not required:
+        return "not required, because no high residual risk remains."
+    if ico is None:
+        return "required but not yet recorded."
+    text = f"submitted {format_date(ico.submitted_on)}, {ico.status}"
+    if ico.outcome:
+        text += (
+            f": {ICO_OUTCOMES.get(ico.outcome, ico.outcome)} (response received "
+            f"{format_date(ico.response_received_on)}). {ico.response}"
+        )
+    return text if text.endswith(".") else f"{text}."
+
+
+async def sign_off_and_outcomes(state: Overview, view: VersionView) -> list[outcomes.OutcomeRow]:
+    """Return the ICO step 7 lines for one version of ``state``'s DPIA, in the ICO's order."""
+    matrix = await matrix_for(view.content)
+    outcome = rules.outcome_of(view.content)
+    conditions = state.conditions_of(view.number)
+    owner = await get_review_owner(view.id)
+    facts = outcomes.Step7Facts(
+        outcome=outcome,
+        sign_offs=state.sign_offs.get(view.number, []),
+        highest_residual=matrix.label(rules.highest_residual_level(view.content, matrix)) if outcome == "required" else "",
+        ico_text=ico_summary(rules.ico_consultation_required(view.content, matrix), await get_ico_consultation(view.id)),
+        open_conditions=sum(1 for item in conditions if item.state == "open"),
+        conditions=len(conditions),
+        review_owner=owner.name if owner else "",
+    )
+    return outcomes.outcome_rows(view, facts)
+
+
 def version_api(view: VersionView, matrix: ScoringMatrix, sign_offs: list[SignOffView]) -> dict[str, Any]:
     """Return a version for the API, with the levels its matrix derives and its sign-offs."""
     scored = rules.score_risks(view.content, matrix)
@@ -427,13 +508,29 @@ async def _latest_numbered(use_case: register.UseCaseView, number: int) -> Versi
     return latest
 
 
-def _clean_reason(value: str | None, field: str, what: str, *, required: bool = True) -> str:
+def _clean_reason(
+    value: str | None, field: str, what: str, *, required: bool = True, errors: ErrorCollector | None = None
+) -> str:
+    """Return the stripped text; a problem is added to ``errors`` if given, otherwise raised at once."""
     text = (value or "").strip()
+    problem = ""
     if required and not text:
-        raise InvalidInput.single(field, f"is missing; give {what}")
-    if len(text) > REASON_LIMIT:
-        raise InvalidInput.single(field, f"must be at most {REASON_LIMIT:,} characters (it has {len(text):,})")
+        problem = f"is missing; give {what}"
+    elif len(text) > REASON_LIMIT:
+        problem = f"must be at most {REASON_LIMIT:,} characters (it has {len(text):,})"
+    if problem:
+        if errors is None:
+            raise InvalidInput.single(field, problem)
+        errors.add(field, problem)
     return text
+
+
+def _date_field(errors: ErrorCollector, field: str, value: dt.date | str | None, missing: str) -> dt.date | None:
+    """Return ``value`` as a date, adding ``missing`` to ``errors`` when it is empty or not YYYY-MM-DD."""
+    day = assessments.parse_iso_date(value)
+    if day is None:
+        errors.add(field, missing)
+    return day
 
 
 # Versions and drafts -------------------------------------------------------------------------------
@@ -492,7 +589,7 @@ async def submit(actor: Actor, reference: str, number: int, expected_version: in
     async with write_transaction():
         view = await _latest_numbered(use_case, number)
         if view.status != "draft":
-            raise Conflict(f"DPIA version {number} is {view.status.replace('_', ' ')}, not a draft, so it cannot be submitted")
+            raise Conflict(f"DPIA version {number} is {status_phrase(view.status)}, not a draft, so it cannot be submitted")
         matrix = await matrix_for(view.content)
         errors = rules.validate_for_submission(view.content, matrix)
         if errors:
@@ -534,11 +631,19 @@ async def request_changes(
 
 
 async def record_dpo_advice(
-    actor: Actor, reference: str, number: int, expected_version: int, *, advises_approval: bool, summary: str
+    actor: Actor, reference: str, number: int, expected_version: int, *, advises_approval: bool | None, summary: str
 ) -> VersionView:
-    """Record the DPO's advice (mandatory before any decision) as a sign-off on the version's hash."""
+    """Record the DPO's advice (mandatory before any decision) as a sign-off on the version's hash.
+
+    ``advises_approval`` is None when the form left it unanswered; that and a missing summary are
+    reported together.
+    """
     _ensure_role(actor, ADVISER_ROLE, what="recording DPO advice")
-    summary = _clean_reason(summary, "summary", "a summary of the advice")
+    errors = ErrorCollector()
+    if advises_approval is None:
+        errors.add("advises_approval", "is missing; say whether you advise approval")
+    summary = _clean_reason(summary, "summary", "a summary of the advice", errors=errors)
+    errors.raise_if_any()
     use_case = await register.get_use_case(reference)
     async with write_transaction():
         view = await _latest_numbered(use_case, number)
@@ -559,15 +664,22 @@ async def record_dpo_advice(
 
 @dataclass(frozen=True)
 class NewCondition:
+    """A condition as sent; ``due_date`` may be YYYY-MM-DD text from a form or the API, or empty."""
+
     text: str
     owner: str
-    due_date: dt.date | None
+    due_date: dt.date | str | None
     before_go_live: bool
 
 
 def _check_condition(errors: list[FieldError], path: str, item: NewCondition) -> NewCondition:
     text = (item.text or "").strip()
     owner = (item.owner or "").strip()
+    due_date = None
+    if item.due_date not in (None, ""):
+        due_date = assessments.parse_iso_date(item.due_date)
+        if due_date is None:
+            errors.append(FieldError(f"{path}.due_date", "enter the due date as YYYY-MM-DD, for example 2027-06-30"))
     if not text:
         errors.append(FieldError(f"{path}.text", "is missing; say what must be done"))
     elif len(text) > CONDITION_TEXT_LIMIT:
@@ -576,7 +688,7 @@ def _check_condition(errors: list[FieldError], path: str, item: NewCondition) ->
         errors.append(FieldError(f"{path}.owner", "is missing; name the person or team who owns the condition"))
     elif len(owner) > 120:
         errors.append(FieldError(f"{path}.owner", "must be at most 120 characters"))
-    return NewCondition(text, owner, item.due_date, item.before_go_live)
+    return NewCondition(text, owner, due_date, item.before_go_live)
 
 
 async def decide(
@@ -588,26 +700,39 @@ async def decide(
     action: str,
     reasons: str = "",
     conditions: list[NewCondition] | None = None,
+    review_owner: str | None = None,
+    consultation_reasons: str = "",
 ) -> VersionView:
     """Approve, approve with conditions or reject the latest version after the DPO's advice.
 
     The approver holds the Information Assurance role, did not write or submit the version and did
     not give the DPO advice on it. A decision against that advice needs reasons. Of two decisions
     sent at the same moment exactly one is recorded; the other gets 409.
+
+    The decision also records the rest of the ICO's step 7: for a full DPIA, that the decider
+    reviewed the consultation responses (with ``consultation_reasons`` where the decision departs
+    from the views of the people consulted), and for an approval, who keeps the DPIA under review:
+    the account named ``review_owner``, or the decider when it is None.
     """
     _ensure_role(actor, REVIEWER_ROLE, what="deciding on a DPIA")
+    errors = ErrorCollector()
     if action not in DECISIONS:
-        raise InvalidInput.single("decision", f"{action!r} is not a decision; use one of: {', '.join(DECISIONS)}")
+        if action:
+            errors.add("decision", f"{action!r} is not a decision; use one of: {', '.join(DECISIONS)}")
+        else:
+            errors.add("decision", "is missing; choose approve, approve with conditions or reject")
     conditions = conditions or []
-    errors: list[FieldError] = []
-    cleaned = [_check_condition(errors, f"conditions[{index}]", item) for index, item in enumerate(conditions)]
+    cleaned = [_check_condition(errors.errors, f"conditions[{index}]", item) for index, item in enumerate(conditions)]
     if action == "approve_with_conditions" and not cleaned:
-        errors.append(FieldError("conditions", "is missing; approving with conditions needs at least one condition"))
+        errors.add("conditions", "is missing; approving with conditions needs at least one condition")
     if action != "approve_with_conditions" and cleaned:
-        errors.append(FieldError("conditions", "are only accepted with the decision approve_with_conditions"))
-    if errors:
-        raise InvalidInput(errors)
-    reasons = _clean_reason(reasons, "reasons", "the reasons", required=False)
+        errors.add("conditions", "are only accepted with the decision approve_with_conditions")
+    reasons = _clean_reason(reasons, "reasons", "the reasons", required=False, errors=errors)
+    consultation_reasons = _clean_reason(
+        consultation_reasons, "consultation_reasons", "the reasons", required=False, errors=errors
+    )
+    owner_id = await _review_owner_id(errors, actor, action, review_owner)
+    errors.raise_if_any()
     use_case = await register.get_use_case(reference)
 
     async with write_transaction():
@@ -615,7 +740,7 @@ async def decide(
         assessments.ensure_independent(actor, view, "decide on")
         if view.status != "dpo_advice_recorded":
             raise Conflict(
-                f"DPIA version {number} is {view.status.replace('_', ' ')}; a decision needs the DPO's advice "
+                f"DPIA version {number} is {status_phrase(view.status)}; a decision needs the DPO's advice "
                 "recorded first and can be made only once",
                 extra={"allowed_actions": WORKFLOW.allowed_actions(view.status)},
             )
@@ -634,6 +759,11 @@ async def decide(
 
         matrix = await matrix_for(view.content)
         outcome = rules.outcome_of(view.content)
+        if consultation_reasons and outcome != "required":
+            raise InvalidInput.single(
+                "consultation_reasons",
+                "applies only to a full DPIA, which records a consultation; leave it empty for a screening outcome",
+            )
         decision = DECISIONS[action]
         review_date = None
         if decision in APPROVED:
@@ -650,6 +780,15 @@ async def decide(
             decision="overruled" if overruled else "accepted",
             reasons=reasons if overruled else "",
         )
+        if outcome == "required":
+            await assessments.record_sign_off(
+                actor,
+                after,
+                role=REVIEWER_ROLE,
+                meaning=CONSULTATION_REVIEWED_MEANING,
+                decision="reviewed",
+                reasons=consultation_reasons,
+            )
         condition_lines = "\n".join(f"{index + 1}. {item.text} (owner: {item.owner})" for index, item in enumerate(cleaned))
         await assessments.record_sign_off(
             actor,
@@ -662,11 +801,66 @@ async def decide(
         )
         for item in cleaned:
             await _insert_condition(actor, after, item)
+        if decision in APPROVED:
+            assert owner_id is not None
+            await _name_review_owner(actor, after, owner_id)
         await golive.readiness_may_have_changed(
             actor, use_case.id, f"DPIA version {number} was {decision.replace('_', ' ')}"
         )
     logger.info("DPIA %s v%d %s by %s", use_case.reference, number, decision, actor.username)
     return after
+
+
+async def _review_owner_id(errors: ErrorCollector, actor: Actor, action: str, username: str | None) -> int | None:
+    """Return the account that keeps an approval under review: ``username``'s, or the decider's."""
+    username = (username or "").strip()
+    if action not in ("approve", "approve_with_conditions"):
+        if username:
+            errors.add("review_owner", "is only accepted with an approval; leave it out when rejecting")
+        return None
+    if not username:
+        return actor.account_id
+    row = (
+        await Account.select(Account.id)
+        .where((Account.username == username) & (Account.active == True))  # noqa: E712 (Piccolo needs ==)
+        .first()
+        .run()
+    )
+    if row is None:
+        errors.add("review_owner", f"no active account is named {username!r}; choose a person who can sign in")
+        return None
+    return row["id"]
+
+
+async def _name_review_owner(actor: Actor, view: VersionView, account_id: int) -> None:
+    await ReviewOwner(
+        use_case=view.use_case_id,
+        assessment_version=view.id,
+        account=account_id,
+        named_by=actor.account_id,
+        named_at=utcnow(),
+    ).save().run()
+    owner = await get_review_owner(view.id)
+    assert owner is not None
+    await audit.record(
+        actor,
+        "dpia.review_owner_named",
+        "dpia",
+        f"{view.use_case_ref}/v{view.number}",
+        after={"review_owner": owner.username, "review_date": view.review_date},
+        use_case_ref=view.use_case_ref,
+    )
+
+
+async def review_owner_choices() -> list[tuple[str, str]]:
+    """Return (username, display name) of every active person who signs in, for the decision form."""
+    rows = (
+        await Account.select(Account.username, Account.display_name)
+        .where((Account.active == True) & Account.password_hash.is_not_null())  # noqa: E712 (Piccolo needs ==)
+        .order_by(Account.display_name)
+        .run()
+    )
+    return [(row["username"], row["display_name"] or row["username"]) for row in rows]
 
 
 # After approval ------------------------------------------------------------------------------------
@@ -676,24 +870,39 @@ async def _approved_latest(use_case: register.UseCaseView, number: int | None = 
     view = await _latest(use_case) if number is None else await _latest_numbered(use_case, number)
     if view.status not in APPROVED:
         raise Conflict(
-            f"DPIA version {view.number} is {view.status.replace('_', ' ')}; this needs an approved version"
+            f"DPIA version {view.number} is {status_phrase(view.status)}; this needs an approved version"
         )
     return view
 
 
 async def change_review_date(
-    actor: Actor, reference: str, number: int, expected_version: int, review_date: dt.date, reason: str
+    actor: Actor,
+    reference: str,
+    number: int,
+    expected_version: int,
+    review_date: dt.date | str | None,
+    reason: str,
 ) -> VersionView:
+    """Move the approved version's review date, with a reason.
+
+    The new date follows the rule equality review dates follow (``assessments.check_review_date``):
+    after today and at most 36 months ahead.
+    """
     _ensure_role(actor, REVIEWER_ROLE, what="changing a DPIA's review date")
-    reason = _clean_reason(reason, "reason", "the reason for the new review date")
+    errors = ErrorCollector()
+    day = assessments.parse_iso_date(review_date)
+    problem = assessments.check_review_date(day, london_today())
+    if problem:
+        errors.add("review_date", problem)
+    reason = _clean_reason(reason, "reason", "the reason for the new review date", errors=errors)
+    errors.raise_if_any()
+    assert day is not None
     use_case = await register.get_use_case(reference)
     async with write_transaction():
         view = await _approved_latest(use_case, number)
         if view.revoked_at is not None:
             raise Conflict(f"DPIA version {number} is revoked; its review date can no longer change")
-        if view.decided_at is not None and review_date < london_today(view.decided_at):
-            raise InvalidInput.single("review_date", "must not be before the date the DPIA was approved")
-        return await assessments.change_review_date(actor, view, expected_version, review_date, reason)
+        return await assessments.change_review_date(actor, view, expected_version, day, reason)
 
 
 async def revoke(actor: Actor, reference: str, number: int, expected_version: int, reason: str) -> VersionView:
@@ -703,7 +912,7 @@ async def revoke(actor: Actor, reference: str, number: int, expected_version: in
     async with write_transaction():
         view = await assessments.get_version(use_case.id, KIND, number)
         if view.status not in APPROVED:
-            raise Conflict(f"DPIA version {number} is {view.status.replace('_', ' ')}; only an approval can be revoked")
+            raise Conflict(f"DPIA version {number} is {status_phrase(view.status)}; only an approval can be revoked")
         return await assessments.revoke(actor, view, expected_version, reason)
 
 
@@ -877,16 +1086,23 @@ async def withdraw_condition(
 
 
 async def record_ico_consultation(
-    actor: Actor, reference: str, *, submitted_on: dt.date, ico_reference: str = "", notes: str = ""
+    actor: Actor, reference: str, *, submitted_on: dt.date | str | None, ico_reference: str = "", notes: str = ""
 ) -> IcoView:
     """Record that the ICO was consulted about the approved version; it is pending until answered."""
     _ensure_role(actor, *ICO_ROLES, what="recording an ICO consultation")
+    errors = ErrorCollector()
+    day = _date_field(
+        errors, "submitted_on", submitted_on, "enter the date the consultation was sent as YYYY-MM-DD, for example 2026-11-02"
+    )
+    if day is not None and day > london_today():
+        errors.add("submitted_on", "must not be in the future")
     ico_reference = (ico_reference or "").strip()
     if len(ico_reference) > 120:
-        raise InvalidInput.single("ico_reference", "must be at most 120 characters")
-    notes = _clean_reason(notes, "notes", "notes", required=False)
-    if submitted_on > london_today():
-        raise InvalidInput.single("submitted_on", "must not be in the future")
+        errors.add("ico_reference", "must be at most 120 characters")
+    notes = _clean_reason(notes, "notes", "notes", required=False, errors=errors)
+    errors.raise_if_any()
+    assert day is not None
+    submitted_on = day
     use_case = await register.get_use_case(reference)
     async with write_transaction():
         view = await _approved_latest(use_case)
@@ -966,23 +1182,32 @@ async def record_ico_response(
     expected_version: int,
     *,
     response: str,
-    response_received_on: dt.date,
+    response_received_on: dt.date | str | None,
     outcome: str,
 ) -> IcoView:
     """Record the ICO's response and outcome, which concludes the consultation."""
     _ensure_role(actor, *ICO_ROLES, what="recording the ICO's response")
-    errors: list[FieldError] = []
+    errors = ErrorCollector()
     response = (response or "").strip()
     if not response:
-        errors.append(FieldError("response", "is missing; summarise the ICO's response"))
+        errors.add("response", "is missing; summarise the ICO's response")
     elif len(response) > REASON_LIMIT:
-        errors.append(FieldError("response", f"must be at most {REASON_LIMIT:,} characters"))
-    if outcome not in ICO_OUTCOMES:
-        errors.append(FieldError("outcome", f"{outcome!r} is not allowed; use one of: {', '.join(ICO_OUTCOMES)}"))
-    if response_received_on > london_today():
-        errors.append(FieldError("response_received_on", "must not be in the future"))
-    if errors:
-        raise InvalidInput(errors)
+        errors.add("response", f"must be at most {REASON_LIMIT:,} characters")
+    day = _date_field(
+        errors,
+        "response_received_on",
+        response_received_on,
+        "enter the date the ICO responded as YYYY-MM-DD, for example 2026-12-01",
+    )
+    if day is not None and day > london_today():
+        errors.add("response_received_on", "must not be in the future")
+    if not outcome:
+        errors.add("outcome", "is missing; choose the outcome of the consultation")
+    elif outcome not in ICO_OUTCOMES:
+        errors.add("outcome", f"{outcome!r} is not allowed; use one of: {', '.join(ICO_OUTCOMES)}")
+    errors.raise_if_any()
+    assert day is not None
+    response_received_on = day
 
     def submitted_first(before: IcoView) -> None:
         if response_received_on < before.submitted_on:

@@ -70,3 +70,17 @@ class IcoConsultation(Table, tablename="dpia_ico_consultation"):
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
     version = Integer(default=1)
+
+
+class ReviewOwner(Table, tablename="dpia_review_owner"):
+    """The person named, when a version is approved, to keep that DPIA under review (ICO step 7).
+
+    One row per approved version (a unique index on ``assessment_version``); Information Assurance
+    names the owner in the decision, and the decider is the default.
+    """
+
+    use_case = ForeignKey(UseCase, null=False, on_delete=OnDelete.restrict)
+    assessment_version = ForeignKey(AssessmentVersion, null=False, on_delete=OnDelete.restrict)
+    account = ForeignKey(Account, null=False, on_delete=OnDelete.restrict)
+    named_by = ForeignKey(Account, null=False, on_delete=OnDelete.restrict)
+    named_at = Timestamptz(default=TimestamptzNow())

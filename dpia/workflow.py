@@ -71,10 +71,31 @@ DPO_ADVICE_MEANING = "DPO advice given"
 ADVICE_ACCEPTED_MEANING = "DPO advice accepted"
 ADVICE_OVERRULED_MEANING = "DPO advice overruled"
 CHANGES_REQUESTED_MEANING = "Changes requested"
+# Recorded by the deciding Information Assurance officer on a full DPIA, whose step 3 records the
+# consultation. Its reasons explain why a decision departs from the views of the people consulted.
+CONSULTATION_REVIEWED_MEANING = "Consultation responses reviewed"
+
+
+# Each status as it reads inside a sentence such as "DPIA version 2 is in review".
+STATUS_PHRASES: dict[str, str] = {
+    "draft": "a draft",
+    "submitted": "submitted",
+    "in_review": "in review",
+    "dpo_advice_recorded": "waiting for a decision on the DPO's advice",
+    "changes_requested": "returned for changes",
+    "approved": "approved",
+    "approved_with_conditions": "approved with conditions",
+    "rejected": "rejected",
+    "superseded": "superseded by a later version",
+}
 
 
 def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status.replace("_", " ").capitalize())
+
+
+def status_phrase(status: str) -> str:
+    return STATUS_PHRASES.get(status, status.replace("_", " "))
 
 
 def decision_meaning(action: str, outcome: str) -> str:

@@ -279,11 +279,11 @@ class _VersionApi(Controller):
         }
 
     @get("/versions/{number:int}/export.docx", opt=allow_everyone(), media_type=DOCX_MEDIA_TYPE)
-    async def export(self, reference: FromPath[str], number: FromPath[int]) -> Response[bytes]:
-        """The version as a Word document in the house style."""
+    async def export(self, reference: FromPath[str], number: FromPath[int], actor: CurrentActor) -> Response[bytes]:
+        """The version as a Word document in the house style; its author is the person exporting it."""
         use_case = await register.get_use_case(reference)
         view = await service.get_version(reference, self.kind, number)
-        content = build_export(use_case, view, await service.sign_offs(view))
+        content = build_export(use_case, view, await service.sign_offs(view), author=actor.name)
         return Response(
             content,
             media_type=DOCX_MEDIA_TYPE,

@@ -185,13 +185,17 @@ def _assessment_body(document: Any, view: VersionView) -> None:
 
 
 def build_export(
-    use_case: UseCaseView, view: VersionView, sign_offs: Sequence[SignOffView]
+    use_case: UseCaseView, view: VersionView, sign_offs: Sequence[SignOffView], *, author: str | None = None
 ) -> bytes:
-    """Return the .docx bytes of one version of a screening or full assessment."""
+    """Return the .docx bytes of one version of a screening or full assessment.
+
+    ``author`` is the exporting person's name, recorded as the document's author.
+    """
     kind_label = KIND_LABELS[view.kind]
     document = documents.new_document(
         f"{kind_label}: {use_case.reference} {use_case.title}",
         subtitle=f"{use_case.department}. {DUTY}.",
+        author=author,
     )
     documents.add_version_block(
         document, number=view.number, content_hash=view.content_hash, status=status_label(view)

@@ -600,12 +600,12 @@ class EqualityPages(Controller):
 
     @get("/{slug:str}/versions/{number:int}/export.docx", opt=allow_everyone())
     async def export(
-        self, reference: FromPath[str], slug: FromPath[str], number: FromPath[int]
+        self, reference: FromPath[str], slug: FromPath[str], number: FromPath[int], actor: CurrentActor
     ) -> Response[bytes]:
         kind = kind_for_slug(slug)
         use_case = await register.get_use_case(reference)
         view = await service.get_version(reference, kind, number)
-        content = build_export(use_case, view, await service.sign_offs(view))
+        content = build_export(use_case, view, await service.sign_offs(view), author=actor.name)
         return Response(
             content,
             media_type=DOCX_MEDIA_TYPE,

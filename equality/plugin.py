@@ -6,12 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from equality import api, pages, queues, service
+from equality.labels import history_label
 from equality.check import CHECK, run as run_check
 from equality.demo import load_demo
 from equality.rules import ASSESSMENT, OUTCOMES, SCREENING
 from governance.audit import Actor
 from governance.clock import utcnow
 from governance.gate import UseCaseRef
+from governance.history import HistoryLabels
 from governance.packages import Contribution, NavItem, UseCasePanel
 from governance.roles import Role
 
@@ -53,4 +55,8 @@ def contribute() -> Contribution:
         queues=[queues.lead_queue, queues.author_queue],
         demo_file=str(DEMO_FILE),
         demo_loader=load_demo,
+        history_labels=[
+            HistoryLabels(prefix=SCREENING, field_label=history_label),
+            HistoryLabels(prefix=ASSESSMENT, field_label=history_label),
+        ],
     )

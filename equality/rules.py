@@ -10,12 +10,12 @@ cannot override that outcome.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from governance.assessments import add_months, register_kind_label
 from governance.errors import ErrorCollector
 
 SCREENING = "equality_screening"
@@ -23,6 +23,8 @@ ASSESSMENT = "equality_assessment"
 KINDS = (SCREENING, ASSESSMENT)
 SCHEMAS = {SCREENING: "equality_screening/1", ASSESSMENT: "equality_assessment/1"}
 KIND_LABELS = {SCREENING: "Equality screening", ASSESSMENT: "Full equality impact assessment"}
+for _kind, _label in KIND_LABELS.items():
+    register_kind_label(_kind, _label[:1].lower() + _label[1:])
 # Path segments used in URLs for each kind.
 KIND_SLUGS = {SCREENING: "screening", ASSESSMENT: "full-assessment"}
 SLUG_KINDS = {slug: kind for kind, slug in KIND_SLUGS.items()}
@@ -565,13 +567,6 @@ def remaining_impacts(content: Mapping[str, Any]) -> list[str]:
 # Review dates --------------------------------------------------------------------------------------
 
 
-def add_months(day: dt.date, months: int) -> dt.date:
-    """Return ``day`` moved on by ``months``, clamped to the month's last day (31 August + 6 = 28/29 February)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def review_date_for(kind: str, approved_on: dt.date, content: Mapping[str, Any]) -> dt.date:
     """Return when an approved version must be reviewed.
 
@@ -584,17 +579,3 @@ def review_date_for(kind: str, approved_on: dt.date, content: Mapping[str, Any])
     if kind == ASSESSMENT and remaining_impacts(content):
         months = REVIEW_MONTHS_WITH_IMPACT
     return add_months(approved_on, months)
-
-
-MAX_REVIEW_MONTHS = 36
-
-
-def check_new_review_date(review_date: dt.date | None, today: dt.date) -> str:
-    """Return what is wrong with a review date the equality lead chose, or "" if it is acceptable."""
-    if review_date is None:
-        return "enter the new review date as YYYY-MM-DD, for example 2027-03-31"
-    if review_date <= today:
-        return "must be after today; to end an approval now, revoke it instead"
-    if review_date > add_months(today, MAX_REVIEW_MONTHS):
-        return f"must be within {MAX_REVIEW_MONTHS} months of today"
-    return ""

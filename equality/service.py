@@ -32,11 +32,9 @@ from equality.rules import (
     ScreeningBasis,
     blank_assessment,
     blank_screening,
-    check_new_review_date,
     clean_assessment,
     clean_screening,
     flagged_impacts,
-    parse_date,
     rebase_assessment,
     rebase_screening,
     review_date_for,
@@ -525,8 +523,8 @@ async def change_review_date(
     """Move the review date of the latest approved version, with a reason."""
     check_kind(kind)
     ensure_lead(actor, "changing an equality review date")
-    day = parse_date(review_date) if review_date not in (None, "") else None
-    problem = check_new_review_date(day, london_today(utcnow()))
+    day = assessments.parse_iso_date(review_date)
+    problem = assessments.check_review_date(day, london_today(utcnow()))
     if problem:
         raise InvalidInput.single("review_date", problem)
     reason = _clean_note("reason", reason)

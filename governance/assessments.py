@@ -12,6 +12,7 @@ This module enforces optimistic locking, freezing, separation of duties and the 
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import json
 import logging
@@ -22,7 +23,7 @@ from typing import Any
 from governance import audit, golive
 from governance.audit import Actor
 from governance.canonical import canonical_json, content_hash
-from governance.clock import utcnow
+from governance.clock import format_date, utcnow
 from governance.database import write_transaction
 from governance.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
 from governance.roles import Role
@@ -33,12 +34,62 @@ logger = logging.getLogger(__name__)
 MAX_CONTENT_BYTES = 400_000
 
 
+# The name of each assessment kind in messages, keyed by kind. Packages add theirs with
+# ``register_kind_label`` when their rules module is imported.
+_KIND_LABELS: dict[str, str] = {"dpia": "DPIA"}
+
+
+def register_kind_label(kind: str, label: str) -> None:
+    """Record how messages name ``kind``, written as it reads mid-sentence ("equality screening")."""
+    _KIND_LABELS[kind] = label
+
+
 def kind_label(kind: str) -> str:
     """Return an assessment kind as people read it: "DPIA", "equality screening"."""
-    return "DPIA" if kind == "dpia" else kind.replace("_", " ")
+    return _KIND_LABELS.get(kind) or kind.replace("_", " ")
 
 
 # Pure parts ----------------------------------------------------------------------------------------
+
+
+# A review date chosen by hand may be at most this far ahead, so that no approval stays in force for
+# years without anyone looking at it again.
+MAX_REVIEW_MONTHS = 36
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """Return ``day`` moved on by ``months``, clamped to the month's last day (31 August + 6 = 28/29 February)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def parse_iso_date(value: Any) -> dt.date | None:
+    """Return the date in ``value`` (a date, or ISO text such as 2027-03-31), or None if it is not one."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def check_review_date(review_date: dt.date | None, today: dt.date) -> str:
+    """Return what is wrong with a review date that a reviewer chose, or "" if it is acceptable.
+
+    The date must be after ``today`` and at most ``MAX_REVIEW_MONTHS`` months ahead. A review date of
+    today would lapse the approval at once, and ending an approval is what revoking is for.
+    """
+    if review_date is None:
+        return "enter the new review date as YYYY-MM-DD, for example 2027-03-31"
+    if review_date <= today:
+        return "must be after today; to end an approval now, revoke it instead"
+    latest = add_months(today, MAX_REVIEW_MONTHS)
+    if review_date > latest:
+        return f"must be within {MAX_REVIEW_MONTHS} months of today, so on or before {format_date(latest)}"
+    return ""
 
 
 class WorkflowError(Exception):

@@ -1,9 +1,11 @@
 """Word (.docx) exports in the service's house style, built with python-docx.
 
 Every export carries the protective marking in its header and footer, the record's version number
-and content hash, and a sign-off table. Text from users passes through ``clean_text`` first:
-python-docx rejects control characters (a vertical tab pasted from Word, for example), so they are
-replaced rather than allowed to fail the export.
+and content hash, and a sign-off table. Pages are A4, the proofing language is British English, and
+the document properties name the service and the time of export. (python-docx's template would
+otherwise give US Letter, en-US, "python-docx" and 2013.) Text from users passes through
+``clean_text`` first: python-docx rejects control characters (a vertical tab pasted from Word, for
+example), so they are replaced rather than allowed to fail the export.
 """
 
 from __future__ import annotations
@@ -19,33 +21,31 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt, RGBColor
+from docx.shared import Cm, Mm, Pt, RGBColor
 from docx.table import Table
 
-from governance.clock import format_datetime
+from governance.audit import SYSTEM
+from governance.clock import format_datetime, utcnow
 from governance.settings import get_settings
 
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 # Characters XML 1.0 forbids, plus the other C0/C1 controls; tab and newline are handled separately.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
-_LONG_WORD = 60
 
-
-class Verbatim(str):
-    """Text whose characters must survive exactly, such as a hash that a reader copies to compare.
-
-    ``clean_text`` still removes control characters from it but adds no break opportunities; Word
-    wraps an over-long word at the table cell's edge by itself.
-    """
+LANGUAGE = "en-GB"
+PAGE_WIDTH = Mm(210)
+PAGE_HEIGHT = Mm(297)
+MARGIN = Cm(2.5)
 
 
 def clean_text(value: Any) -> str:
     """Return ``value`` as text that Word accepts: controls become spaces, tabs become spaces.
 
     Word's manual line break (vertical tab) and page break (form feed) become line breaks, so text
-    pasted from Word keeps its lines. Words longer than 60 characters (pasted URLs, hashes) get
-    zero-width break opportunities so that they wrap inside table cells instead of widening the page.
+    pasted from Word keeps its lines. Everything else stays as it was, because a hash or a URL copied
+    out of the document must match the original. Word itself breaks a word too long for its line or
+    table cell, and ``_fit_to_page`` gives tables the fixed layout that makes it do so.
     """
     if value is None:
         return ""
@@ -54,21 +54,60 @@ def clean_text(value: Any) -> str:
     text = text.replace("\x0b", "\n").replace("\x0c", "\n")
     text = _FORBIDDEN.sub(" ", text)
     # Lone surrogates (from badly decoded input) cannot be encoded in XML either.
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    if isinstance(value, Verbatim):
-        return text
-    return re.sub(r"\S{%d,}" % _LONG_WORD, _add_break_opportunities, text)
-
-
-def _add_break_opportunities(match: re.Match[str]) -> str:
-    word = match.group(0)
-    return "\u200b".join(word[index : index + 30] for index in range(0, len(word), 30))
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _style_base(document: Any) -> None:
     normal = document.styles["Normal"]
     normal.font.name = "Arial"
     normal.font.size = Pt(11)
+    _set_language(document)
+
+
+def _set_language(document: Any) -> None:
+    """Make British English the proofing language of every style and of the theme fonts."""
+    defaults = document.styles.element.find(qn("w:docDefaults"))
+    run_defaults = defaults.find(qn("w:rPrDefault")) if defaults is not None else None
+    properties = run_defaults.find(qn("w:rPr")) if run_defaults is not None else None
+    if properties is None:
+        properties = document.styles.element.get_or_add_docDefaults().get_or_add_rPrDefault().get_or_add_rPr()
+    language = properties.find(qn("w:lang"))
+    if language is None:
+        language = OxmlElement("w:lang")
+        properties.append(language)
+    language.set(qn("w:val"), LANGUAGE)
+    language.set(qn("w:eastAsia"), LANGUAGE)
+
+    theme_language = document.settings.element.find(qn("w:themeFontLang"))
+    if theme_language is not None:
+        theme_language.set(qn("w:val"), LANGUAGE)
+        theme_language.set(qn("w:eastAsia"), LANGUAGE)
+
+
+def _set_page(section: Any) -> None:
+    section.page_width = PAGE_WIDTH
+    section.page_height = PAGE_HEIGHT
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, MARGIN)
+
+
+SERVICE_NAME = SYSTEM.name
+
+
+def _set_properties(document: Any, title: str, subtitle: str, marking: str, author: str | None) -> None:
+    """Describe the export in the document properties: the service made it, just now, as revision 1."""
+    now = utcnow().replace(microsecond=0)
+    properties = document.core_properties
+    properties.title = clean_text(title)
+    properties.subject = clean_text(subtitle)
+    properties.keywords = clean_text(marking)
+    properties.author = clean_text(author or SERVICE_NAME)
+    properties.last_modified_by = clean_text(author or SERVICE_NAME)
+    properties.comments = f"Exported from {SERVICE_NAME}."
+    properties.language = LANGUAGE
+    properties.created = now
+    properties.modified = now
+    properties.revision = 1
 
 
 def _marking_paragraph(container: Any, marking: str) -> None:
@@ -80,19 +119,24 @@ def _marking_paragraph(container: Any, marking: str) -> None:
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
-def new_document(title: str, *, subtitle: str = "", marking: str | None = None) -> Any:
-    """Start a document with the protective marking in its header and footer and a title."""
+def new_document(
+    title: str, *, subtitle: str = "", marking: str | None = None, author: str | None = None
+) -> Any:
+    """Start an A4 document with the protective marking in its header and footer and a title.
+
+    ``author`` (the exporting person's name) becomes the document's author; without it, the
+    service's name does.
+    """
     marking = marking or get_settings().protective_marking
     document = Document()
     _style_base(document)
 
     section = document.sections[0]
+    _set_page(section)
     _marking_paragraph(section.header, marking)
     _marking_paragraph(section.footer, marking)
 
-    document.core_properties.title = clean_text(title)
-    document.core_properties.subject = clean_text(subtitle)
-    document.core_properties.keywords = clean_text(marking)
+    _set_properties(document, title, subtitle, marking, author)
     document.add_heading(clean_text(title), level=0)
     if subtitle:
         document.add_paragraph(clean_text(subtitle))
@@ -128,6 +172,29 @@ def _shade(cell: Any, fill: str) -> None:
     properties.append(shading)
 
 
+def _fit_to_page(document: Any, table: Table) -> None:
+    """Give ``table`` a fixed layout as wide as the text, shared equally between its columns.
+
+    With a fixed layout Word keeps the column widths and breaks a word too long for its cell (a hash
+    or a URL) at the cell's edge, so no text can push the table off the page.
+    """
+    width = document._block_width
+    table.autofit = False
+    properties = table._tbl.tblPr
+    table_width = properties.find(qn("w:tblW"))
+    if table_width is None:
+        table_width = OxmlElement("w:tblW")
+        properties.append(table_width)
+    table_width.set(qn("w:type"), "dxa")
+    table_width.set(qn("w:w"), str(width.twips))
+    column_width = width // len(table.columns)
+    for column in table.columns:
+        column.width = column_width
+    for row in table.rows:
+        for cell in row.cells:
+            cell.width = column_width
+
+
 def add_table(document: Any, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
     """Add a bordered table with a shaded header row; cells are cleaned text.
 
@@ -149,6 +216,7 @@ def add_table(document: Any, headers: Sequence[str], rows: Iterable[Sequence[Any
         cells = table.add_row().cells
         for cell, value in zip(cells, row, strict=True):
             cell.text = clean_text(value)
+    _fit_to_page(document, table)
     document.add_paragraph()
     return table
 
@@ -164,6 +232,7 @@ def add_summary(document: Any, pairs: Iterable[tuple[str, Any]]) -> Table:
         run.bold = True
         _shade(cells[0], "F3F2F1")
         cells[1].text = clean_text(value)
+    _fit_to_page(document, table)
     document.add_paragraph()
     return table
 
@@ -175,7 +244,7 @@ def add_version_block(document: Any, *, number: int, content_hash: str | None, s
         [
             ("Version", str(number)),
             ("Status", status),
-            ("Content hash (SHA-256)", Verbatim(content_hash) if content_hash else "Not yet submitted: this draft has no hash"),
+            ("Content hash (SHA-256)", content_hash or "Not yet submitted: this draft has no hash"),
         ],
     )
 
@@ -206,7 +275,7 @@ def add_sign_off_block(document: Any, sign_offs: Sequence[Any]) -> None:
                 item.meaning,
                 item.decision.replace("_", " "),
                 format_datetime(item.signed_at),
-                Verbatim(item.content_hash),
+                item.content_hash,
                 "\n".join(part for part in (item.summary, item.reasons) if part),
             )
             for item in sign_offs

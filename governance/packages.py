@@ -15,6 +15,7 @@ from typing import Any
 
 from governance.audit import Actor
 from governance.gate import RegisteredCheck, UseCaseRef
+from governance.history import HistoryLabels
 from governance.roles import Role
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,8 @@ class Contribution:
     queues: list[QueueProvider] = field(default_factory=list)
     demo_file: str | None = None
     demo_loader: DemoLoader | None = None
+    # How the history page names this package's audit entries and their fields.
+    history_labels: list[HistoryLabels] = field(default_factory=list)
 
 
 def register_gate_checks(contributions: list[Contribution]) -> None:

@@ -1,8 +1,25 @@
-"""House-style Word helpers: text cleaning for pasted content."""
+"""House-style Word helpers: text cleaning for pasted content, page set-up and document properties."""
 
 from __future__ import annotations
 
-from governance.documents import Verbatim, clean_text
+import datetime as dt
+import io
+import re
+
+import docx
+
+from governance import documents
+from governance.documents import clean_text
+
+
+def _reopen(document) -> docx.document.Document:
+    return docx.Document(io.BytesIO(documents.to_bytes(document)))
+
+
+def _exported(**options) -> docx.document.Document:
+    document = documents.new_document("Data protection impact assessment", subtitle="UC-001: Crime recording", **options)
+    documents.add_table(document, ["Item", "Value"], [("Hash", "ab" * 32)])
+    return _reopen(document)
 
 
 def test_clean_text_turns_word_breaks_into_lines():
@@ -13,14 +30,92 @@ def test_clean_text_removes_controls():
     assert clean_text("a\x01b\x1fc") == "a b c"
 
 
-def test_clean_text_breaks_long_words():
-    assert "\u200b" in clean_text("y" * 100)
+def test_clean_text_keeps_long_words():
+    assert clean_text("y" * 5000) == "y" * 5000
 
 
-def test_clean_text_keeps_verbatim_hash():
-    digest = "ab" * 32
-    assert clean_text(Verbatim(digest)) == digest
+def test_clean_text_keeps_urls():
+    url = "https://intranet.force.example/policies/data-protection/appropriate-policy-document-v3.pdf?download=1"
+    assert clean_text(url) == url
+
+
+def test_clean_text_adds_no_invisible_characters():
+    assert "\u200b" not in clean_text(("x" * 100 + " ") * 10)
 
 
 def test_clean_text_keeps_other_scripts():
     assert clean_text("التحقق 数据") == "التحقق 数据"
+
+
+def test_export_page_is_a4():
+    section = _exported().sections[0]
+    # Word stores page sizes in twentieths of a point; A4 (210 by 297 mm) is 11906 by 16838.
+    assert (section.page_width.twips, section.page_height.twips) == (11906, 16838)
+
+
+def test_export_margins_inside_page():
+    section = _exported().sections[0]
+    assert section.left_margin + section.right_margin < section.page_width / 4
+
+
+def test_export_language_is_british():
+    document = _exported()
+    languages = re.findall(r'<w:lang w:val="([^"]+)"', document.styles.element.xml)
+    assert languages == ["en-GB"]
+
+
+def test_export_theme_language_is_british():
+    assert 'w:themeFontLang w:val="en-GB"' in _exported().settings.element.xml
+
+
+def test_export_author_is_service():
+    assert _exported().core_properties.author == "Automation Governance"
+
+
+def test_export_author_is_exporting_person():
+    properties = _exported(author="Priya Shah").core_properties
+    assert (properties.author, properties.last_modified_by) == ("Priya Shah", "Priya Shah")
+
+
+def test_export_created_now():
+    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    created = _exported().core_properties.created
+    assert before <= created <= dt.datetime.now(dt.timezone.utc)
+
+
+def test_export_modified_equals_created():
+    properties = _exported().core_properties
+    assert properties.modified == properties.created
+
+
+def test_export_revision_one():
+    assert _exported().core_properties.revision == 1
+
+
+def test_export_description_not_python_docx():
+    assert "python-docx" not in _exported().core_properties.comments
+
+
+def test_export_title_subject_keywords():
+    properties = _exported(marking="OFFICIAL-SENSITIVE").core_properties
+    assert (properties.title, properties.subject, properties.keywords) == (
+        "Data protection impact assessment",
+        "UC-001: Crime recording",
+        "OFFICIAL-SENSITIVE",
+    )
+
+
+def test_table_layout_fixed():
+    table = _exported().tables[0]
+    assert table._tbl.tblPr.find(docx.oxml.ns.qn("w:tblLayout")).get(docx.oxml.ns.qn("w:type")) == "fixed"
+
+
+def test_table_width_within_page():
+    document = _exported()
+    section = document.sections[0]
+    text_width = section.page_width - section.left_margin - section.right_margin
+    assert sum(column.width for column in document.tables[0].columns) <= text_width
+
+
+def test_table_keeps_hash_intact():
+    assert _exported().tables[0].rows[1].cells[1].text == "ab" * 32

@@ -10,6 +10,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from markupsafe import Markup, escape
 
+from governance import history
 from governance.clock import format_date, format_datetime, format_pence
 from governance.roles import ROLE_LABELS, Role
 from governance.settings import get_settings
@@ -115,6 +116,7 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
             "lines": _lines,
             "nl2br": _nl2br,
             "audit_value": _audit_value,
+            **history.FILTERS,
         }
     )
     environment.globals.update(

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 
 import pytest
 
+from governance.clock import london_today
 from governance.roles import Role
 from tests.support import DEFAULT_DEPARTMENT, token_headers
 
 from tests.dpia.helpers import complete_content
+
+NEXT_QUARTER = london_today() + dt.timedelta(days=90)
 
 
 @pytest.fixture
@@ -262,10 +266,10 @@ async def test_review_date_and_revoke_via_api(client, tokens, use_case):
     )).json()
     moved = await client.post(
         f"{_base(use_case.reference)}/versions/1/review-date",
-        json={"version": decided["version"], "review_date": "2027-03-31", "reason": "Align with the force review cycle."},
+        json={"version": decided["version"], "review_date": NEXT_QUARTER.isoformat(), "reason": "Align with the force review cycle."},
         headers=tokens["ia"],
     )
-    assert moved.json()["review_date"] == "2027-03-31"
+    assert moved.json()["review_date"] == NEXT_QUARTER.isoformat()
     revoked = await client.post(
         f"{_base(use_case.reference)}/versions/1/revoke",
         json={"version": moved.json()["version"], "reason": "Processing changed."},
@@ -295,3 +299,18 @@ async def test_export_via_api(client, tokens, use_case):
 async def test_reading_needs_token(client, use_case):
     response = await client.get(_base(use_case.reference))
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize("review_date", ["2099-01-01", "31/03/2027", ""])
+async def test_review_date_outside_limits_via_api(client, tokens, use_case, review_date):
+    advised = await _advised(client, tokens, use_case.reference)
+    decided = (await client.post(
+        f"{_base(use_case.reference)}/versions/1/decision", json={"version": advised["version"], "decision": "approve"}, headers=tokens["ia"]
+    )).json()
+    response = await client.post(
+        f"{_base(use_case.reference)}/versions/1/review-date",
+        json={"version": decided["version"], "review_date": review_date, "reason": "Align with the force review cycle."},
+        headers=tokens["ia"],
+    )
+    assert response.status_code == 422
+    assert _fields(response) == ["review_date"]

@@ -231,3 +231,148 @@ async def test_queue_hidden_from_authors(client, people):
     await _as(client, "owner")
     response = await client.get("/dpia")
     assert response.status_code == 403
+
+
+async def test_submit_summary_takes_focus(client, people, use_case):
+    await _as(client, "owner")
+    await _started(client, use_case.reference)
+    view = await assessments.latest_version(use_case.id, rules.KIND)
+    response = await post_form(client, f"/use-cases/{use_case.reference}/dpia/submit", {"number": "1", "version": str(view.version)})
+    summary = re.search(r'<div class="error-summary"[^>]*>', response.text).group(0)
+    assert "autofocus" in summary
+    assert 'tabindex="-1"' in summary
+
+
+async def test_submit_summary_names_outcome_choices(client, people, use_case):
+    await _as(client, "owner")
+    await _started(client, use_case.reference)
+    view = await assessments.latest_version(use_case.id, rules.KIND)
+    response = await post_form(client, f"/use-cases/{use_case.reference}/dpia/submit", {"number": "1", "version": str(view.version)})
+    assert "choose whether a full DPIA is required or not required" in response.text
+    assert "not_required" not in response.text
+
+
+async def test_submit_summary_asks_yes_or_no(client, people, use_case):
+    await _as(client, "owner")
+    await _started(client, use_case.reference)
+    view = await assessments.latest_version(use_case.id, rules.KIND)
+    response = await post_form(client, f"/use-cases/{use_case.reference}/dpia/submit", {"number": "1", "version": str(view.version)})
+    assert "is missing; answer yes or no" in response.text
+
+
+async def test_dpo_advice_reports_both_missing_fields(client, people, use_case, make_person):
+    from tests.dpia.helpers import submitted
+
+    author = await make_person(Role.CENTRAL_TEAM)
+    ia = await make_person(Role.INFORMATION_ASSURANCE)
+    view = await submitted(author, use_case.reference)
+    view = await service.start_review(ia, use_case.reference, 1, view.version)
+    await _as(client, "adviser")
+    response = await post_form(client, f"/use-cases/{use_case.reference}/dpia/versions/1/dpo-advice", {"version": str(view.version), "summary": ""})
+    assert response.status_code == 422
+    assert 'href="#advises_approval"' in response.text
+    assert 'href="#summary"' in response.text
+
+
+async def _approved_by_assurer(client, use_case, make_person, **decision):
+    from tests.dpia.helpers import advised
+
+    author = await make_person(Role.CENTRAL_TEAM)
+    ia = await make_person(Role.INFORMATION_ASSURANCE)
+    dpo = await make_person(Role.DATA_PROTECTION_OFFICER)
+    view = await advised(author, ia, dpo, use_case.reference)
+    await _as(client, "assurer")
+    fields = {"version": str(view.version), "decision": "approve", "reasons": "", **decision}
+    return await post_form(client, f"/use-cases/{use_case.reference}/dpia/versions/1/decision", fields)
+
+
+async def test_decision_form_offers_review_owner(client, people, use_case, make_person):
+    from tests.dpia.helpers import advised
+
+    view = await advised(await make_person(Role.CENTRAL_TEAM), await make_person(Role.INFORMATION_ASSURANCE), await make_person(Role.DATA_PROTECTION_OFFICER), use_case.reference)
+    assert view.status == "dpo_advice_recorded"
+    await _as(client, "assurer")
+    page = await client.get(f"/use-cases/{use_case.reference}/dpia/versions/1")
+    assert re.search(r'<option value="assurer" selected>', page.text)
+
+
+async def test_decision_names_review_owner(client, people, use_case, make_person):
+    response = await _approved_by_assurer(client, use_case, make_person, review_owner="owner")
+    assert response.status_code == 303, response.text
+    view = await assessments.latest_version(use_case.id, rules.KIND)
+    assert (await service.get_review_owner(view.id)).username == "owner"
+
+
+async def test_decision_unknown_owner_shows_summary(client, people, use_case, make_person):
+    response = await _approved_by_assurer(client, use_case, make_person, review_owner="nobody")
+    assert response.status_code == 422
+    assert 'href="#review_owner"' in response.text
+
+
+async def test_decision_condition_errors_point_at_rows(client, people, use_case, make_person):
+    fields = {
+        "decision": "approve_with_conditions",
+        "conditions[1].text": "Brief the crime recorders.",
+        "conditions[1].owner": "Training lead",
+        "conditions[1].due_date": "30/06/2027",
+    }
+    response = await _approved_by_assurer(client, use_case, make_person, **fields)
+    assert response.status_code == 422
+    assert 'href="#conditions-1-due_date"' in response.text
+
+
+async def test_version_page_shows_ico_step_7(client, people, use_case, make_person):
+    await _approved_by_assurer(client, use_case, make_person, consultation_reasons="Victims' groups wanted a human check.")
+    page = await client.get(f"/use-cases/{use_case.reference}/dpia/versions/1")
+    table = page.text[page.text.index("Sign-off and outcomes"):]
+    positions = [
+        table.index(item)
+        for item in (
+            "Measures approved by",
+            "Residual risks approved by",
+            "DPO advice provided",
+            "DPO advice accepted or overruled by",
+            "Consultation responses reviewed by",
+            "This DPIA will be kept under review by",
+        )
+    ]
+    assert positions == sorted(positions)
+
+
+async def test_version_page_shows_consultation_reasons(client, people, use_case, make_person):
+    await _approved_by_assurer(client, use_case, make_person, consultation_reasons="Victims' groups wanted a human check.")
+    page = await client.get(f"/use-cases/{use_case.reference}/dpia/versions/1")
+    assert "Victims&#39; groups wanted a human check." in page.text
+
+
+async def test_review_date_too_far_shows_summary(client, people, use_case, make_person):
+    await _approved_by_assurer(client, use_case, make_person)
+    view = await assessments.latest_version(use_case.id, rules.KIND)
+    response = await post_form(
+        client,
+        f"/use-cases/{use_case.reference}/dpia/review-date",
+        {"number": "1", "version": str(view.version), "review_date": "2099-01-01", "reason": "Low risk."},
+    )
+    assert response.status_code == 422
+    assert 'href="#review_date"' in response.text
+    assert "within 36 months of today" in response.text
+
+
+async def test_history_names_dpia_actions(client, people, use_case, make_person):
+    await _approved_by_assurer(client, use_case, make_person)
+    page = await client.get(f"/use-cases/{use_case.reference}/history")
+    for heading in ("DPIA version started", "DPIA submitted", "DPIA review started", "DPIA DPO advice recorded", "DPIA approved"):
+        assert f'<p class="timeline__title">{heading}</p>' in page.text
+    assert "Dpia" not in page.text
+
+
+async def test_history_names_changed_fields(client, people, use_case, make_person):
+    author = await make_person(Role.CENTRAL_TEAM)
+    view = await service.start_version(author, use_case.reference)
+    view = await service.save_draft(author, use_case.reference, 1, view.version, complete_content())
+    content = complete_content()
+    content["risks"][0]["likelihood"] = "remote"
+    await service.save_draft(author, use_case.reference, 1, view.version, content)
+    await _as(client, "owner")
+    page = await client.get(f"/use-cases/{use_case.reference}/history")
+    assert '<th scope="row">Risk 1: likelihood</th><td>possible</td><td>remote</td>' in page.text

@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import copy
 import datetime as dt
+import json
 
 import pytest
 
 from governance import assessments
-from governance.clock import london_today
+from governance.clock import format_date, london_today
 from governance.errors import Conflict, Forbidden, InvalidInput, StaleVersion
 from governance.roles import Role
-from governance.tables import AuditEntry, SignOff
+from governance.tables import Account, AuditEntry, SignOff
 
 from dpia import rules, service
 from dpia.tables import Condition
@@ -118,7 +119,12 @@ async def test_approval_sets_review_date(author, ia, dpo, use_case):
 async def test_approval_records_sign_offs(author, ia, dpo, use_case):
     view = await approved(author, ia, dpo, use_case.reference)
     meanings = [item.meaning for item in await assessments.list_sign_offs(view.id)]
-    assert meanings == ["DPO advice given", "DPO advice accepted", "Measures and residual risks approved"]
+    assert meanings == [
+        "DPO advice given",
+        "DPO advice accepted",
+        "Consultation responses reviewed",
+        "Measures and residual risks approved",
+    ]
 
 
 async def test_author_cannot_approve(make_person, ia, dpo, use_case):
@@ -282,15 +288,49 @@ async def test_revocation_needs_role(author, ia, dpo, use_case):
 async def test_review_date_change_needs_reason(author, ia, dpo, use_case):
     view = await approved(author, ia, dpo, use_case.reference)
     with pytest.raises(InvalidInput):
-        await service.change_review_date(ia, use_case.reference, 1, view.version, dt.date(2030, 1, 1), "")
+        await service.change_review_date(ia, use_case.reference, 1, view.version, london_today() + dt.timedelta(days=90), "")
 
 
 async def test_past_review_date_blocks(author, ia, dpo, use_case):
     view = await approved(author, ia, dpo, use_case.reference)
-    await service.change_review_date(ia, use_case.reference, 1, view.version, london_today(), "Brought forward after an incident.")
-    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2)
+    tomorrow = london_today() + dt.timedelta(days=1)
+    await service.change_review_date(ia, use_case.reference, 1, view.version, tomorrow, "Brought forward after an incident.")
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3)
     findings = await service.readiness_findings(use_case.id, later)
     assert "lapsed" in findings[0].detail
+
+
+@pytest.mark.parametrize(
+    "review_date",
+    [
+        dt.date(2099, 1, 1),
+        assessments.add_months(london_today(), 36) + dt.timedelta(days=1),
+        london_today(),
+        london_today() - dt.timedelta(days=1),
+        "2027-02-30",
+        "",
+    ],
+)
+async def test_review_date_outside_limits_is_422(author, ia, dpo, use_case, review_date):
+    view = await approved(author, ia, dpo, use_case.reference)
+    with pytest.raises(InvalidInput) as raised:
+        await service.change_review_date(ia, use_case.reference, 1, view.version, review_date, "Align with the review cycle.")
+    assert [error.field for error in raised.value.errors] == ["review_date"]
+
+
+async def test_review_date_rejection_stores_nothing(author, ia, dpo, use_case):
+    view = await approved(author, ia, dpo, use_case.reference)
+    with pytest.raises(InvalidInput):
+        await service.change_review_date(ia, use_case.reference, 1, view.version, dt.date(2099, 1, 1), "Far ahead.")
+    after = await assessments.get_version(use_case.id, "dpia", 1)
+    assert after.review_date == view.review_date
+
+
+async def test_review_date_at_limit_accepted(author, ia, dpo, use_case):
+    view = await approved(author, ia, dpo, use_case.reference)
+    limit = assessments.add_months(london_today(), 36)
+    moved = await service.change_review_date(ia, use_case.reference, 1, view.version, limit, "Low risk, reviewed with the contract.")
+    assert moved.review_date == limit
 
 
 async def test_pre_go_live_condition_blocks_until_met(author, ia, dpo, use_case):
@@ -377,3 +417,242 @@ async def test_readiness_changes_reported(author, ia, dpo, use_case, monkeypatch
     assert any("reopened" in reason for reason in calls)
     assert any("condition" in reason and "added" in reason for reason in calls)
     assert any("condition" in reason and "updated" in reason for reason in calls)
+
+
+# ICO step 7: sign-off and outcomes -----------------------------------------------------------------
+
+
+async def test_screening_outcome_records_no_consultation_review(author, ia, dpo, use_case):
+    view = await approved(author, ia, dpo, use_case.reference, not_required_content())
+    meanings = [item.meaning for item in await assessments.list_sign_offs(view.id)]
+    assert "Consultation responses reviewed" not in meanings
+
+
+async def test_consultation_reasons_recorded(author, ia, dpo, use_case):
+    view = await approved(
+        author, ia, dpo, use_case.reference, consultation_reasons="Victims' groups asked for no automation; the human check answers this."
+    )
+    reviewed = [item for item in await assessments.list_sign_offs(view.id) if item.meaning == "Consultation responses reviewed"]
+    assert reviewed[0].reasons == "Victims' groups asked for no automation; the human check answers this."
+
+
+async def test_consultation_review_bound_to_hash(author, ia, dpo, use_case):
+    view = await approved(author, ia, dpo, use_case.reference)
+    reviewed = [item for item in await assessments.list_sign_offs(view.id) if item.meaning == "Consultation responses reviewed"]
+    assert reviewed[0].content_hash == view.content_hash
+
+
+async def test_consultation_reasons_rejected_for_screening_outcome(author, ia, dpo, use_case):
+    view = await advised(author, ia, dpo, use_case.reference, not_required_content())
+    with pytest.raises(InvalidInput) as raised:
+        await service.decide(ia, use_case.reference, 1, view.version, action="approve", consultation_reasons="Not needed.")
+    assert [error.field for error in raised.value.errors] == ["consultation_reasons"]
+
+
+async def test_review_owner_defaults_to_decider(author, ia, dpo, use_case):
+    view = await approved(author, ia, dpo, use_case.reference)
+    owner = await service.get_review_owner(view.id)
+    assert owner.username == ia.username
+
+
+async def test_review_owner_named_at_decision(author, ia, dpo, use_case, make_person):
+    await make_person(Role.BUSINESS_OWNER, username="sam.owner", department="Force Contact Centre")
+    view = await approved(author, ia, dpo, use_case.reference, review_owner="sam.owner")
+    owner = await service.get_review_owner(view.id)
+    assert (owner.username, owner.name, owner.named_by) == ("sam.owner", "Sam.Owner", ia.username)
+
+
+async def test_review_owner_audited(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference)
+    entries = await AuditEntry.select(AuditEntry.after).where(AuditEntry.action == "dpia.review_owner_named").run()
+    assert json.loads(entries[0]["after"])["review_owner"] == "ia.one"
+
+
+async def test_unknown_review_owner_is_422(author, ia, dpo, use_case):
+    view = await advised(author, ia, dpo, use_case.reference)
+    with pytest.raises(InvalidInput) as raised:
+        await service.decide(ia, use_case.reference, 1, view.version, action="approve", review_owner="nobody")
+    assert [error.field for error in raised.value.errors] == ["review_owner"]
+
+
+async def test_unknown_review_owner_stores_nothing(author, ia, dpo, use_case):
+    view = await advised(author, ia, dpo, use_case.reference)
+    with pytest.raises(InvalidInput):
+        await service.decide(ia, use_case.reference, 1, view.version, action="approve", review_owner="nobody")
+    latest = await assessments.get_version(use_case.id, "dpia", 1)
+    assert latest.status == "dpo_advice_recorded"
+
+
+async def test_disabled_review_owner_is_422(author, ia, dpo, use_case, make_person):
+    leaver = await make_person(Role.INFORMATION_ASSURANCE, username="leaver")
+    await Account.update({Account.active: False}).where(Account.id == leaver.account_id).run()
+    view = await advised(author, ia, dpo, use_case.reference)
+    with pytest.raises(InvalidInput):
+        await service.decide(ia, use_case.reference, 1, view.version, action="approve", review_owner="leaver")
+
+
+async def test_review_owner_refused_on_rejection(author, ia, dpo, use_case):
+    view = await advised(author, ia, dpo, use_case.reference)
+    with pytest.raises(InvalidInput) as raised:
+        await service.decide(
+            ia, use_case.reference, 1, view.version, action="reject", reasons="Too risky.", review_owner="ia.one"
+        )
+    assert [error.field for error in raised.value.errors] == ["review_owner"]
+
+
+async def test_rejection_names_no_review_owner(author, ia, dpo, use_case):
+    view = await advised(author, ia, dpo, use_case.reference, advises_approval=False)
+    view = await service.decide(ia, use_case.reference, 1, view.version, action="reject")
+    assert await service.get_review_owner(view.id) is None
+
+
+async def _outcome_rows(reference: str, number: int = 1):
+    state = await service.overview(reference)
+    return await service.sign_off_and_outcomes(state, state.version(number))
+
+
+ICO_STEP_7 = [
+    "Measures approved by",
+    "Residual risks approved by",
+    "DPO advice provided",
+    "DPO advice accepted or overruled by",
+    "Consultation responses reviewed by",
+    "This DPIA will be kept under review by",
+]
+
+
+async def test_outcome_rows_in_ico_order(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference)
+    rows = await _outcome_rows(use_case.reference)
+    assert [row.item for row in rows] == ICO_STEP_7
+
+
+async def test_outcome_rows_name_signers(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference)
+    rows = await _outcome_rows(use_case.reference)
+    signers = [row.signed_by.split(",")[0] for row in rows]
+    assert signers == [ia.display_name, ia.display_name, dpo.display_name, ia.display_name, ia.display_name, ia.display_name]
+
+
+async def test_outcome_rows_dpo_summary(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference)
+    rows = {row.item: row for row in await _outcome_rows(use_case.reference)}
+    assert rows["DPO advice provided"].notes == "Advises approval. Summary: Measures are proportionate."
+
+
+async def test_outcome_rows_overrule_reasons(author, ia, dpo, use_case):
+    view = await advised(author, ia, dpo, use_case.reference, advises_approval=False)
+    await service.decide(ia, use_case.reference, 1, view.version, action="approve", reasons="The human check answers the DPO's concern.")
+    rows = {row.item: row for row in await _outcome_rows(use_case.reference)}
+    assert rows["DPO advice accepted or overruled by"].notes == "Overruled. Reasons: The human check answers the DPO's concern."
+
+
+async def test_outcome_rows_review_date(author, ia, dpo, use_case):
+    view = await approved(author, ia, dpo, use_case.reference)
+    rows = {row.item: row for row in await _outcome_rows(use_case.reference)}
+    assert rows["This DPIA will be kept under review by"].notes == f"Review due by {format_date(view.review_date)}."
+
+
+async def test_outcome_rows_residual_risk(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference, complete_content(residual="medium"))
+    rows = {row.item: row for row in await _outcome_rows(use_case.reference)}
+    assert rows["Residual risks approved by"].notes.startswith("Highest residual risk: Medium.")
+
+
+async def test_outcome_rows_undecided(author, ia, dpo, use_case):
+    await advised(author, ia, dpo, use_case.reference)
+    rows = {row.item: row for row in await _outcome_rows(use_case.reference)}
+    assert rows["Measures approved by"].signed_by.startswith("Not yet")
+
+
+async def test_outcome_rows_rejected_not_kept_under_review(author, ia, dpo, use_case):
+    view = await advised(author, ia, dpo, use_case.reference, advises_approval=False)
+    await service.decide(ia, use_case.reference, 1, view.version, action="reject")
+    rows = {row.item: row for row in await _outcome_rows(use_case.reference)}
+    assert rows["This DPIA will be kept under review by"].signed_by.startswith("Not applicable")
+
+
+async def test_outcome_rows_screening_outcome(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference, not_required_content())
+    rows = {row.item: row for row in await _outcome_rows(use_case.reference)}
+    assert rows["Consultation responses reviewed by"].signed_by.startswith("Not applicable")
+
+
+# Messages and collected errors ----------------------------------------------------------------------
+
+
+async def test_conditions_numbered_per_version(author, ia, dpo, use_case):
+    conditions = [
+        service.NewCondition("Brief the crime recorders.", "Training lead", None, True),
+        service.NewCondition("Report link errors monthly.", "Dan Okafor", None, False),
+    ]
+    await approved(author, ia, dpo, use_case.reference, action="approve_with_conditions", conditions=conditions)
+    numbers = [item.number for item in await service.list_conditions(use_case.id)]
+    assert numbers == [1, 2]
+
+
+async def test_condition_due_date_text_parsed(author, ia, dpo, use_case):
+    condition = service.NewCondition("Brief the crime recorders.", "Training lead", "2027-06-30", True)
+    await approved(author, ia, dpo, use_case.reference, action="approve_with_conditions", conditions=[condition])
+    recorded = (await service.list_conditions(use_case.id))[0]
+    assert recorded.due_date == dt.date(2027, 6, 30)
+
+
+async def test_dpo_advice_reports_all_missing_fields(author, ia, dpo, use_case):
+    view = await submitted(author, use_case.reference)
+    view = await service.start_review(ia, use_case.reference, 1, view.version)
+    with pytest.raises(InvalidInput) as raised:
+        await service.record_dpo_advice(dpo, use_case.reference, 1, view.version, advises_approval=None, summary=" ")
+    assert [error.field for error in raised.value.errors] == ["advises_approval", "summary"]
+
+
+async def test_decision_reports_all_errors(author, ia, dpo, use_case):
+    view = await advised(author, ia, dpo, use_case.reference)
+    bad = service.NewCondition("", "Training lead", "30/06/2027", True)
+    with pytest.raises(InvalidInput) as raised:
+        await service.decide(ia, use_case.reference, 1, view.version, action="", conditions=[bad])
+    assert [error.field for error in raised.value.errors] == [
+        "decision",
+        "conditions[0].due_date",
+        "conditions[0].text",
+        "conditions",
+    ]
+
+
+async def test_missing_decision_message_is_readable(author, ia, dpo, use_case):
+    view = await advised(author, ia, dpo, use_case.reference)
+    with pytest.raises(InvalidInput) as raised:
+        await service.decide(ia, use_case.reference, 1, view.version, action="")
+    assert raised.value.errors[0].message == "is missing; choose approve, approve with conditions or reject"
+
+
+async def test_review_date_reports_date_and_reason(author, ia, dpo, use_case):
+    view = await approved(author, ia, dpo, use_case.reference)
+    with pytest.raises(InvalidInput) as raised:
+        await service.change_review_date(ia, use_case.reference, 1, view.version, "2099-01-01", "")
+    assert [error.field for error in raised.value.errors] == ["review_date", "reason"]
+
+
+async def test_ico_response_reports_all_errors(author, ia, dpo, use_case):
+    view = await approved(author, ia, dpo, use_case.reference, complete_content(residual="high"))
+    ico = await service.record_ico_consultation(dpo, use_case.reference, submitted_on=london_today())
+    with pytest.raises(InvalidInput) as raised:
+        await service.record_ico_response(
+            dpo, use_case.reference, ico.version, response="", response_received_on="tomorrow", outcome=""
+        )
+    assert [error.field for error in raised.value.errors] == ["response", "response_received_on", "outcome"]
+
+
+async def test_ico_consultation_date_text_checked(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference, complete_content(residual="high"))
+    with pytest.raises(InvalidInput) as raised:
+        await service.record_ico_consultation(dpo, use_case.reference, submitted_on="2 December")
+    assert [error.field for error in raised.value.errors] == ["submitted_on"]
+
+
+async def test_wrong_decider_message_names_dpia(author, make_person, ia, dpo, use_case):
+    author_and_ia = await make_person(Role.BUSINESS_OWNER, Role.INFORMATION_ASSURANCE, department="Force Contact Centre")
+    view = await advised(author_and_ia, ia, dpo, use_case.reference)
+    with pytest.raises(Forbidden) as raised:
+        await service.decide(author_and_ia, use_case.reference, 1, view.version, action="approve")
+    assert "you wrote or submitted DPIA version 1" in str(raised.value)

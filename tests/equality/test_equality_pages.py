@@ -12,7 +12,14 @@ from docx import Document
 from equality import service
 from equality.rules import AIMS, PROTECTED_KEYS, SCREENING
 from governance.roles import Role
-from tests.equality.helpers import approved_screening, post_form, sign_in, submitted_screening
+from tests.equality.helpers import (
+    approved_assessment,
+    approved_screening,
+    post_form,
+    screening_data,
+    sign_in,
+    submitted_screening,
+)
 from tests.support import DEFAULT_DEPARTMENT, make_use_case
 
 SCREENING_PATH = "/use-cases/UC-001/equality/screening/versions/1"
@@ -378,3 +385,23 @@ async def test_changes_page_lists_changes(people, browser):
     response = await board.get("/use-cases/UC-001/equality/screening/versions/2/changes")
     assert "characteristics.age.impact" in response.text
     assert "the last approved version before it" in response.text
+
+
+async def test_history_names_equality_records(client, owner, lead, use_case):
+    await approved_screening(owner, lead, use_case.reference, {"disability": "negative"})
+    await approved_assessment(owner, lead, use_case.reference, ["disability"])
+    await sign_in(client, owner.username)
+    page = await client.get(f"/use-cases/{use_case.reference}/history")
+    assert '<p class="timeline__title">Equality screening approved</p>' in page.text
+    assert '<p class="timeline__title">Full equality impact assessment approved</p>' in page.text
+
+
+async def test_history_names_equality_fields(client, owner, lead, use_case):
+    view = await service.start_version(owner, use_case.reference, SCREENING)
+    data = screening_data({"disability": "negative"})
+    view = await service.save_draft(owner, use_case.reference, SCREENING, 1, view.version, data)
+    data["characteristics"]["disability"]["impact"] = "not_known"
+    await service.save_draft(owner, use_case.reference, SCREENING, 1, view.version, data)
+    await sign_in(client, owner.username)
+    page = await client.get(f"/use-cases/{use_case.reference}/history")
+    assert '<th scope="row">Disability: likely impact</th><td>negative</td><td>not_known</td>' in page.text

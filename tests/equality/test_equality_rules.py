@@ -14,8 +14,6 @@ from equality.rules import (
     Characteristic,
     FlaggedImpact,
     ScreeningBasis,
-    add_months,
-    check_new_review_date,
     clean_assessment,
     clean_screening,
     flagged_impacts,
@@ -288,14 +286,6 @@ def test_action_plan_empty_rows_skipped():
 # Review dates --------------------------------------------------------------------------------------
 
 
-def test_add_months_clamps_month_end():
-    assert add_months(dt.date(2026, 8, 31), 6) == dt.date(2027, 2, 28)
-
-
-def test_add_months_leap_year():
-    assert add_months(dt.date(2027, 8, 31), 6) == dt.date(2028, 2, 29)
-
-
 def test_review_screening_no_impact_twelve_months():
     content = {"outcome": OUTCOME_NOT_NEEDED}
     assert review_date_for(SCREENING, dt.date(2026, 12, 4), content) == dt.date(2027, 12, 4)
@@ -317,14 +307,3 @@ def test_review_assessment_nothing_remains_twelve_months():
     content = clean_assessment(assessment_data(["age", "disability"]), BASIS, complete=True)
     assert review_date_for(ASSESSMENT, dt.date(2026, 12, 4), content) == dt.date(2027, 12, 4)
 
-
-def test_new_review_date_must_be_future():
-    assert "after today" in check_new_review_date(dt.date(2026, 12, 4), dt.date(2026, 12, 4))
-
-
-def test_new_review_date_within_limit():
-    assert "36 months" in check_new_review_date(dt.date(2030, 1, 1), dt.date(2026, 12, 4))
-
-
-def test_new_review_date_accepted():
-    assert check_new_review_date(dt.date(2027, 1, 4), dt.date(2026, 12, 4)) == ""

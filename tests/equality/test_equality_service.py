@@ -147,6 +147,27 @@ async def test_self_approval_forbidden(make_person, use_case):
     assert await sign_off_count() == 0
 
 
+async def test_self_approval_message_names_screening(make_person, use_case):
+    both = await make_person(
+        Role.BUSINESS_OWNER, Role.EQUALITY_LEAD, department="Force Contact Centre"
+    )
+    view = await submitted_screening(both, use_case.reference)
+    with pytest.raises(Forbidden) as raised:
+        await service.decide(both, use_case.reference, SCREENING, 1, view.version, "approve")
+    assert "you wrote or submitted equality screening version 1" in str(raised.value)
+
+
+async def test_self_approval_message_names_full_assessment(make_person, lead, use_case):
+    both = await make_person(
+        Role.BUSINESS_OWNER, Role.EQUALITY_LEAD, department="Force Contact Centre"
+    )
+    await approved_screening(both, lead, use_case.reference, {"disability": "negative"})
+    view = await submitted_assessment(both, use_case.reference, ["disability"])
+    with pytest.raises(Forbidden) as raised:
+        await service.decide(both, use_case.reference, ASSESSMENT, 1, view.version, "approve")
+    assert "full equality impact assessment version 1" in str(raised.value)
+
+
 async def test_business_owner_cannot_approve(owner, use_case):
     view = await submitted_screening(owner, use_case.reference)
     with pytest.raises(Forbidden):
