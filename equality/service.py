@@ -41,7 +41,7 @@ from equality.rules import (
     screened_characteristics,
     screening_outcome,
 )
-from governance import assessments, register
+from governance import assessments, golive, register
 from governance.assessments import Change, SignOffView, VersionView, Workflow
 from governance.audit import Actor
 from governance.clock import london_today, utcnow
@@ -465,6 +465,11 @@ async def decide(
             decision=DECISIONS[action],
             summary=summary,
             reasons=reasons,
+        )
+        # A decision can restore (or end) a live use case's readiness, so clear or raise its flag now.
+        outcome = DECISIONS[action].replace("_", " ")
+        await golive.readiness_may_have_changed(
+            actor, use_case.id, f"{KIND_LABELS[kind].lower()} version {view.number} was {outcome}"
         )
     return after
 

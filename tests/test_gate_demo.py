@@ -115,3 +115,26 @@ def comparable(body: dict) -> str:
 async def test_docs_sample_matches_demo(demo, reference, ready):
     report = await golive.readiness_report(reference)
     assert comparable(report) == comparable(documented_response(reference, ready))
+
+
+async def test_new_equality_version_lapses_live_use_case(demo):
+    from equality import service as equality_service
+    from governance import accounts
+
+    owner = await accounts.actor_for_username("business.owner")
+    await equality_service.start_version(owner, "UC-001", "equality_screening")
+    view = await register.get_use_case("UC-001")
+    assert await golive.open_lapse(view.id) is not None
+
+
+async def test_approving_new_equality_version_clears_lapse(demo):
+    from equality import service as equality_service
+    from governance import accounts
+
+    owner = await accounts.actor_for_username("business.owner")
+    lead = await accounts.actor_for_username("equality.lead")
+    draft = await equality_service.start_version(owner, "UC-001", "equality_screening")
+    submitted = await equality_service.submit(owner, "UC-001", "equality_screening", draft.number, draft.version)
+    await equality_service.decide(lead, "UC-001", "equality_screening", submitted.number, submitted.version, "approve")
+    view = await register.get_use_case("UC-001")
+    assert await golive.open_lapse(view.id) is None
