@@ -59,9 +59,9 @@ async def test_review_date_message(client, api_headers, department):
     body = {"version": 1, "review_date": "2027-02-30", "reason": "annual review"}
     response = await client.post(f"{URL}/UC-001/dpia/versions/1/review-date", json=body, headers=headers)
     assert response.status_code == 422
-    assert response.json()["errors"] == [
-        {"field": "review_date", "message": "must be a date in the form YYYY-MM-DD, such as 2027-03-31"}
-    ]
+    [error] = response.json()["errors"]
+    assert error["field"] == "review_date"
+    assert "YYYY-MM-DD" in error["message"]
 
 
 async def test_missing_body_message(client, headers):
