@@ -354,8 +354,16 @@ async def test_review_date_too_far_shows_summary(client, people, use_case, make_
         {"number": "1", "version": str(view.version), "review_date": "2099-01-01", "reason": "Low risk."},
     )
     assert response.status_code == 422
-    assert 'href="#review_date"' in response.text
+    assert 'href="#review_date-review_date"' in response.text
+    assert 'id="review_date-review_date"' in response.text
     assert "within 36 months of today" in response.text
+
+
+async def test_overview_ids_unique(client, people, use_case, make_person):
+    await _approved_by_assurer(client, use_case, make_person)
+    page = await client.get(f"/use-cases/{use_case.reference}/dpia")
+    ids = re.findall(r'\bid="([^"]+)"', page.text)
+    assert len(ids) == len(set(ids)), sorted({item for item in ids if ids.count(item) > 1})
 
 
 async def test_history_names_dpia_actions(client, people, use_case, make_person):
