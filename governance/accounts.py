@@ -363,7 +363,9 @@ async def resolve_session(cookie_value: str) -> tuple[Actor, int] | None:
     if row is None:
         return None
 
-    idle_limit = dt.timedelta(minutes=settings.session_idle_minutes)
+    # last_seen_at is refreshed at most once per TOUCH_INTERVAL, so allow that much on top: a
+    # session then ends between the idle limit and one interval later, never before the limit.
+    idle_limit = dt.timedelta(minutes=settings.session_idle_minutes) + TOUCH_INTERVAL
     if row["expires_at"] <= now or now - row["last_seen_at"] > idle_limit:
         async with write_transaction():
             await WebSession.delete().where(WebSession.id == row["id"]).run()

@@ -513,7 +513,7 @@ async def _write_decision(
 def _refusal_message(use_case: UseCaseRef, target: Stage, readiness: Readiness, override: Any) -> str:
     message = (
         f"{use_case.reference} cannot move to {target.label.lower()}: "
-        f"{len(readiness.blockers)} readiness check(s) failed"
+        f"{len(readiness.blockers)} readiness check{'' if len(readiness.blockers) == 1 else 's'} failed"
     )
     if override is not None and override.in_force(readiness.evaluated_at):
         message += (

@@ -245,7 +245,7 @@ async def test_parallel_guesses_stored_once(person):
 
 async def test_idle_session_expires(client, person):
     await sign_in(client, "priya")
-    idle = dt.timedelta(minutes=get_settings().session_idle_minutes + 1)
+    idle = dt.timedelta(minutes=get_settings().session_idle_minutes + 2)
     await WebSession.update({WebSession.last_seen_at: utcnow() - idle}, force=True).run()
     response = await client.get("/use-cases", follow_redirects=False)
     assert response.headers["location"].startswith("/sign-in")
@@ -253,10 +253,18 @@ async def test_idle_session_expires(client, person):
 
 async def test_idle_session_removed(client, person):
     await sign_in(client, "priya")
-    idle = dt.timedelta(minutes=get_settings().session_idle_minutes + 1)
+    idle = dt.timedelta(minutes=get_settings().session_idle_minutes + 2)
     await WebSession.update({WebSession.last_seen_at: utcnow() - idle}, force=True).run()
     await client.get("/use-cases", follow_redirects=False)
     assert await WebSession.count().run() == 0
+
+
+async def test_idle_limit_never_early(client, person):
+    await sign_in(client, "priya")
+    just_over = dt.timedelta(minutes=get_settings().session_idle_minutes, seconds=30)
+    await WebSession.update({WebSession.last_seen_at: utcnow() - just_over}, force=True).run()
+    response = await client.get("/use-cases", follow_redirects=False)
+    assert response.status_code == 200
 
 
 async def test_active_session_kept_alive(client, person):
