@@ -31,7 +31,7 @@ GENESIS_HASH = "0" * 64
 
 @dataclass(frozen=True)
 class Actor:
-    """Who did something: a signed-in person, an API token's account, or the service itself."""
+    """The author of a change: a signed-in person, an API token's account, or the service itself."""
 
     account_id: int | None
     username: str

@@ -144,9 +144,10 @@ def request_blocked_reason(
 def check_approval(view: OverrideView, approver: Actor, role: Role, now: dt.datetime) -> None:
     """Raise unless ``approver`` may add the ``role`` approval to ``view`` now.
 
-    Rules: the role is Information Assurance or Data Protection Officer and the approver holds
-    it; the approver is not the requester; that role has not approved yet; the same person does
-    not approve in both roles; the override is still awaiting approval and has not expired.
+    The rules: the role is Information Assurance or Data Protection Officer, and the approver has
+    that role. The approver is not the requester, and that role has not approved yet. The same
+    person does not approve in both roles. The override is still awaiting approval and has not
+    expired.
     """
     if role not in APPROVER_ROLES:
         raise InvalidInput.single(

@@ -610,7 +610,7 @@ async def _move_use_case(
     """Move a use case to another stage.
 
     A move the state machine does not allow raises ``Conflict`` listing the allowed moves. A move
-    into ready for live or live runs the go-live gate in the same transaction; if anything blocks,
+    into ready for live or live runs the go-live gate in the same transaction. If anything blocks,
     ``Conflict`` lists the blockers and nothing changes.
     """
     if not actor.has_any(*MOVER_ROLES):

@@ -72,7 +72,7 @@ def api_headers(make_person: MakePerson) -> Callable[..., Awaitable[dict[str, st
 
 
 def csrf_token(client: Any) -> str:
-    """Return the CSRF token the browser holds (Litestar keeps it in the ``ag_csrf`` cookie)."""
+    """Return the browser's CSRF token, which Litestar stores in the ``ag_csrf`` cookie."""
     return client.cookies.get("ag_csrf", "")
 
 

@@ -1,7 +1,7 @@
 """A go-live racing the revocation of its real DPIA approval, through the DPIA package's own check.
 
 Write transactions are serialised, so the move either commits first (live on a valid approval,
-then flagged as lapsed by the revocation) or is refused; it is never live on a revoked approval.
+then flagged as lapsed by the revocation) or is refused. It is never live on a revoked approval.
 """
 
 from __future__ import annotations

@@ -196,7 +196,7 @@ async def test_unknown_token_says_nothing(client, person):
 
 
 async def test_expired_token_public_route_works(client, person):
-    """A rejected token on a route that needs none changes nothing: /health still answers."""
+    """A rejected token on a route that needs none changes nothing: /health still returns 200."""
     text, view = await new_token()
     await accounts.revoke_token(SYSTEM, view.token_id)
     response = await client.get("/health", headers=bearer(text))
