@@ -634,7 +634,7 @@ async def test_review_date_reports_date_and_reason(author, ia, dpo, use_case):
 
 
 async def test_ico_response_reports_all_errors(author, ia, dpo, use_case):
-    view = await approved(author, ia, dpo, use_case.reference, complete_content(residual="high"))
+    await approved(author, ia, dpo, use_case.reference, complete_content(residual="high"))
     ico = await service.record_ico_consultation(dpo, use_case.reference, submitted_on=london_today())
     with pytest.raises(InvalidInput) as raised:
         await service.record_ico_response(

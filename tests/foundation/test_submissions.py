@@ -93,7 +93,7 @@ async def test_unique_per_actor_action_key(central):
     """The database backs the rule: one row per actor, action and id."""
     await make_use_case(central, idempotency_key=KEY)
     row = FormSubmission(actor="central", action=register.CREATE_ACTION, form_id=KEY, request_hash="0" * 64, result="UC-009")
-    with pytest.raises(Exception):
+    with pytest.raises(Exception, match=r"(?i)unique"):
         await FormSubmission.insert(row).run()
 
 
