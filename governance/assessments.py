@@ -92,6 +92,19 @@ def check_review_date(review_date: dt.date | None, today: dt.date) -> str:
     return ""
 
 
+def check_due_date(due: dt.date | None, today: dt.date) -> str:
+    """Return what is wrong with the due date of a condition or action, or "" if it is acceptable.
+
+    A due date must be today or later: a date already past would make a new commitment overdue
+    the moment it is recorded. There is no upper limit, because some actions wait on procurement.
+    """
+    if due is None:
+        return "enter the due date as YYYY-MM-DD, for example 2027-03-31"
+    if due < today:
+        return f"must be today ({format_date(today)}) or later"
+    return ""
+
+
 class WorkflowError(Exception):
     """An action is not allowed in the version's current status."""
 

@@ -1,4 +1,4 @@
-"""Pure rules of the shared assessment machinery: review dates and kind labels."""
+"""Pure rules of the shared assessment machinery: review dates, due dates and kind labels."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from governance import assessments
-from governance.assessments import add_months, check_review_date, parse_iso_date
+from governance.assessments import add_months, check_due_date, check_review_date, parse_iso_date
 
 TODAY = dt.date(2026, 12, 4)
 
@@ -42,6 +42,22 @@ def test_review_date_at_limit_accepted():
 
 def test_review_date_past_limit_rejected():
     assert "36 months" in check_review_date(dt.date(2029, 12, 5), TODAY)
+
+
+def test_due_date_yesterday_rejected():
+    assert "or later" in check_due_date(dt.date(2026, 12, 3), TODAY)
+
+
+def test_due_date_today_accepted():
+    assert check_due_date(TODAY, TODAY) == ""
+
+
+def test_due_date_years_ahead_accepted():
+    assert check_due_date(dt.date(2031, 1, 1), TODAY) == ""
+
+
+def test_due_date_missing_asks_for_format():
+    assert "YYYY-MM-DD" in check_due_date(None, TODAY)
 
 
 def test_review_date_limit_names_last_day():
