@@ -2,8 +2,9 @@
 
 A use case passes only when the DPIA version on record (the highest-numbered one) is approved, its
 content still matches the hash that was signed, it is neither revoked nor past its review date, no
-prior consultation with the ICO is missing or pending, and every condition that must be met before
-go-live is met. Otherwise each failure is reported separately, with the role that can clear it.
+prior consultation with the ICO is missing or pending, every condition that must be met before
+go-live is met, and the use case's processing (bots, purposes, data, systems) is still the one the
+version recorded when it was submitted. Otherwise each failure is reported separately, with the role that can clear it.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ class Snapshot:
     last_approved_number: int | None = None
     ico: IcoFacts | None = None
     open_conditions: tuple[ConditionFacts, ...] = ()
+    # How the register's processing differs from what the version on record assessed.
+    scope_changes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,16 @@ def assess(snapshot: Snapshot) -> list[Finding]:
                 f"{version} was due for review on {format_date(latest.review_date)} and has lapsed; review "
                 "it and approve a new version, or move the review date with a reason.",
                 Role.INFORMATION_ASSURANCE,
+            )
+        )
+    if snapshot.scope_changes:
+        failures.append(
+            Finding(
+                False,
+                f"The use case's processing has changed since {version} was submitted: "
+                f"{'; '.join(snapshot.scope_changes)}. Start DPIA version {latest.number + 1} so that "
+                "Information Assurance can assess the change, or change the use case back.",
+                Role.BUSINESS_OWNER,
             )
         )
     if latest.ico_required:

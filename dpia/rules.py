@@ -109,8 +109,13 @@ EFFECTS: dict[str, str] = {
 RISK_FIELDS = ("description", "source", "harm", "likelihood", "severity", "residual_likelihood", "residual_severity")
 MEASURE_FIELDS = ("risk", "description", "effect", "approved")
 
+# Set by the service when a version is submitted: the use case's processing as the register held it,
+# so the hash covers what was assessed. Whatever a client sends under this key is discarded.
+SCOPE_KEY = "use_case_scope"
+
 TOP_LEVEL_KEYS = frozenset(
     {
+        SCOPE_KEY,
         "matrix",
         "screening",
         "processing",
@@ -566,5 +571,10 @@ def blank_content(matrix: ScoringMatrix, purposes: list[dict[str, str]]) -> dict
 
 
 def rescored_content(content: Mapping[str, Any], matrix: ScoringMatrix) -> dict[str, Any]:
-    """Return ``content`` recording ``matrix`` as its scorer (a new version scores with the active matrix)."""
-    return {**content, "matrix": matrix.reference}
+    """Return ``content`` recording ``matrix`` as its scorer (a new version scores with the active matrix).
+
+    The recorded processing scope is left out: the new version records the register's scope when it
+    is submitted.
+    """
+    kept = {key: value for key, value in content.items() if key != SCOPE_KEY}
+    return {**kept, "matrix": matrix.reference}

@@ -338,9 +338,14 @@ async def snapshot_for(use_case_id: int, today: dt.date) -> readiness.Snapshot:
         for item in await list_conditions(use_case_id)
         if item.version_number == latest.number and item.before_go_live and item.state == "open"
     )
+    use_case = await register.get_use_case_by_id(use_case_id)
+    scope_changes = register.scope_changes(
+        latest.content.get(rules.SCOPE_KEY), use_case.processing_scope()
+    )
     return readiness.Snapshot(
         today=today,
         latest=facts,
+        scope_changes=tuple(scope_changes),
         last_approved_number=approved[-1] if approved else None,
         ico=readiness.IcoFacts(ico.status, ico.outcome, ico.submitted_on) if ico else None,
         open_conditions=open_conditions,
@@ -453,6 +458,18 @@ def version_api(view: VersionView, matrix: ScoringMatrix, sign_offs: list[SignOf
     return data
 
 
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> list[assessments.Change]:
+    """Diff two versions' content; the recorded scope counts only when both versions have one.
+
+    A draft records its scope only when it is submitted, so comparing it with a submitted version
+    would otherwise always report the scope as removed.
+    """
+    if rules.SCOPE_KEY not in before or rules.SCOPE_KEY not in after:
+        before = {key: value for key, value in before.items() if key != rules.SCOPE_KEY}
+        after = {key: value for key, value in after.items() if key != rules.SCOPE_KEY}
+    return assessments.diff_content(before, after)
+
+
 async def changes_since_approval(view: VersionView) -> tuple[VersionView | None, list[assessments.Change]]:
     """Return the last approved version before ``view`` and what changed since it."""
     approved = [
@@ -463,14 +480,14 @@ async def changes_since_approval(view: VersionView) -> tuple[VersionView | None,
     if not approved:
         return None, []
     base = approved[-1]
-    return base, assessments.diff_content(base.content, view.content)
+    return base, _diff(base.content, view.content)
 
 
 async def diff_versions(reference: str, before: int, after: int) -> tuple[VersionView, VersionView, list[assessments.Change]]:
     use_case = await register.get_use_case(reference)
     left = await assessments.get_version(use_case.id, KIND, before)
     right = await assessments.get_version(use_case.id, KIND, after)
-    return left, right, assessments.diff_content(left.content, right.content)
+    return left, right, _diff(left.content, right.content)
 
 
 # Permission helpers --------------------------------------------------------------------------------
@@ -573,6 +590,8 @@ async def save_draft(
     view = await assessments.get_version(use_case.id, KIND, number)
 
     matrix = await matrix_for(view.content)
+    if isinstance(content, dict):
+        content = {key: value for key, value in content.items() if key != rules.SCOPE_KEY}
     if isinstance(content, dict) and "matrix" not in content:
         content = {**content, "matrix": matrix.reference}
     errors = rules.validate_draft(content, matrix)
@@ -596,7 +615,11 @@ async def submit(actor: Actor, reference: str, number: int, expected_version: in
             listed = "; ".join(f"{error.field} {error.message}" for error in errors[:10])
             more = f"; and {len(errors) - 10} more" if len(errors) > 10 else ""
             raise InvalidInput(errors, f"DPIA version {number} is not complete: {listed}{more}")
-        return await assessments.apply_action(actor, view, expected_version, WORKFLOW, "submit")
+        # Read inside the transaction, so the scope recorded is the one the register holds now.
+        scope = (await register.get_use_case(reference)).processing_scope()
+        return await assessments.apply_action(
+            actor, view, expected_version, WORKFLOW, "submit", stamp={rules.SCOPE_KEY: scope}
+        )
 
 
 # Review ---------------------------------------------------------------------------------------------

@@ -620,8 +620,12 @@ async def apply_action(
     decision: str | None = None,
     review_date: dt.date | None = None,
     note: str = "",
+    stamp: Mapping[str, Any] | None = None,
 ) -> VersionView:
     """Move a version to the status ``workflow`` gives for ``action``, freezing it if required.
+
+    ``stamp`` holds server-set values merged into the content just before it is frozen, so the
+    hash covers them (the DPIA records the use case's processing scope this way).
 
     Raises ``Conflict`` for an action the status does not allow and ``StaleVersion`` when another
     request changed the version first, so of two simultaneous decisions exactly one is recorded.
@@ -642,8 +646,9 @@ async def apply_action(
             AssessmentVersion.version: current.version + 1,
         }
         if action in workflow.frozen_by and not current.frozen:
+            content = {**current.content, **stamp} if stamp else current.content
             canonical, digest = freeze_content(
-                current.kind, current.schema, current.use_case_ref, current.number, current.content
+                current.kind, current.schema, current.use_case_ref, current.number, content
             )
             values[AssessmentVersion.content] = canonical
             values[AssessmentVersion.content_hash] = digest

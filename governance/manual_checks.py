@@ -616,3 +616,45 @@ async def revoke_sign_off(actor: Actor, sign_off_id: int, reason: str) -> SignOf
         )
     logger.info("manual check sign-off %d revoked by %s", sign_off_id, actor.username)
     return after
+
+
+async def revoke_for_department_change(
+    actor: Actor, use_case: register.UseCaseView, old_department: str
+) -> list[SignOffView]:
+    """Revoke the current business-owner sign-offs of a use case that moved to another department.
+
+    A business owner signs for their own department, so after the move the sign-off no longer speaks
+    for the department that owns the use case. Runs inside the caller's write transaction; the
+    caller re-checks readiness afterwards.
+    """
+    reason = (
+        f"the use case moved from {old_department} to {use_case.department}, so a business owner of "
+        f"{use_case.department} must sign again"
+    )
+    revoked = []
+    for item in await sign_offs_for(use_case.id):
+        if item.revoked or item.signer_role is not Role.BUSINESS_OWNER:
+            continue
+        await ManualCheckSignOff.update(
+            {
+                ManualCheckSignOff.revoked_at: utcnow(),
+                ManualCheckSignOff.revoked_by: actor.account_id,
+                ManualCheckSignOff.revocation_reason: reason,
+            }
+        ).where(ManualCheckSignOff.id == item.id).run()
+        after = await get_sign_off(item.id)
+        await audit.record(
+            actor,
+            "manual_check.sign_off_revoked",
+            "manual_check_sign_off",
+            f"{after.use_case_ref}/{after.key}/{after.id}",
+            before=item.as_api(),
+            after=after.as_api(),
+            use_case_ref=after.use_case_ref,
+            note=reason,
+        )
+        logger.info(
+            "manual check sign-off %d of %s revoked: %s", item.id, use_case.reference, reason
+        )
+        revoked.append(after)
+    return revoked

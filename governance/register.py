@@ -63,6 +63,16 @@ EDITABLE_FIELDS = (
     "rpa_platform",
     "bot_identifiers",
 )
+# The fields that describe what the processing is. Assessments record them when they are submitted,
+# so a change after approval shows up as a difference between the register and what was assessed.
+SCOPE_FIELDS = ("rpa_platform", "bot_identifiers", "purposes", "data_categories", "systems")
+SCOPE_LABELS = {
+    "rpa_platform": "RPA platform",
+    "bot_identifiers": "bot identifiers",
+    "purposes": "purposes and regimes",
+    "data_categories": "data categories",
+    "systems": "systems touched",
+}
 LIST_LIMIT = 50
 TEXT_ITEM_LIMIT = 120
 DESCRIPTION_LIMIT = 10_000
@@ -121,6 +131,16 @@ class UseCaseView:
             "version": self.version,
         }
 
+    def processing_scope(self) -> dict[str, Any]:
+        """Return what the processing is, in a canonical order, for assessments to record."""
+        return {
+            "rpa_platform": self.rpa_platform,
+            "bot_identifiers": sorted(self.bot_identifiers, key=str.casefold),
+            "purposes": sorted(self.purposes, key=lambda item: (item["purpose"].casefold(), item["regime"])),
+            "data_categories": sorted(self.data_categories, key=str.casefold),
+            "systems": sorted(self.systems, key=str.casefold),
+        }
+
     def as_api(self) -> dict[str, Any]:
         data = self.snapshot()
         data.update(
@@ -136,6 +156,47 @@ class UseCaseView:
 
 
 # Validation (pure) ---------------------------------------------------------------------------------
+
+
+def _scope_item(name: str, item: Any) -> str:
+    if name == "purposes" and isinstance(item, dict):
+        return f"{item.get('purpose', '')} ({REGIMES.get(item.get('regime', ''), item.get('regime', ''))})"
+    return str(item)
+
+
+def scope_changes(assessed: Any, current: dict[str, Any]) -> list[str]:
+    """Describe how the register's ``current`` processing scope differs from the ``assessed`` one.
+
+    Returns one sentence per changed field, or an empty list when nothing changed. ``assessed`` is
+    what an assessment recorded when it was submitted; a missing or malformed record counts as a
+    change, so a gate built on this fails closed.
+    """
+    if not isinstance(assessed, dict):
+        return ["the assessment does not record the processing it covered"]
+
+    changes = []
+    for name in SCOPE_FIELDS:
+        label = SCOPE_LABELS[name]
+        before, after = assessed.get(name), current.get(name)
+        if name == "rpa_platform":
+            if before != after:
+                changes.append(
+                    f"{label} changed from {PLATFORMS.get(before or '', before or 'none')} to "
+                    f"{PLATFORMS.get(after or '', after or 'none')}"
+                )
+            continue
+        before_items = [_scope_item(name, item) for item in before or []]
+        after_items = [_scope_item(name, item) for item in after or []]
+        added = [item for item in after_items if item not in before_items]
+        removed = [item for item in before_items if item not in after_items]
+        parts = []
+        if added:
+            parts.append("added " + ", ".join(added))
+        if removed:
+            parts.append("removed " + ", ".join(removed))
+        if parts:
+            changes.append(f"{label}: {'; '.join(parts)}")
+    return changes
 
 
 def _clean_text(
@@ -302,6 +363,14 @@ async def get_use_case(reference: str) -> UseCaseView:
     row = await _select().where(UseCase.reference == reference.strip().upper()).first().run()
     if row is None:
         raise NotFound(f"no use case with reference {reference!r}")
+    return await _view_from_row(row)
+
+
+async def get_use_case_by_id(use_case_id: int) -> UseCaseView:
+    """Return the use case with this row id; raise ``NotFound`` if there is none."""
+    row = await _select().where(UseCase.id == use_case_id).first().run()
+    if row is None:
+        raise NotFound(f"no use case with id {use_case_id}")
     return await _view_from_row(row)
 
 
@@ -577,8 +646,28 @@ async def update_use_case(
             after=after.snapshot(),
             use_case_ref=after.reference,
         )
+        await _after_scope_change(actor, before, after)
     logger.info("use case %s updated by %s", after.reference, actor.username)
     return after
+
+
+async def _after_scope_change(actor: Actor, before: UseCaseView, after: UseCaseView) -> None:
+    """Let the gate see an edit that changes what was assessed or who signs for the use case.
+
+    Assessments compare the register with the scope they recorded, so the re-check finds the
+    difference. A business owner's manual sign-off speaks for one department, so moving the use case
+    to another department revokes it.
+    """
+    changes = scope_changes(before.processing_scope(), after.processing_scope())
+    if after.department != before.department:
+        from governance import manual_checks  # imported here: manual_checks imports this module
+
+        await manual_checks.revoke_for_department_change(actor, after, before.department)
+        changes.append(f"department changed from {before.department} to {after.department}")
+    if changes:
+        await golive.readiness_may_have_changed(
+            actor, after.id, f"the use case was edited ({'; '.join(changes)})"
+        )
 
 
 async def move_use_case(

@@ -284,3 +284,36 @@ async def test_page_revoke_own_department(client, web_checks, admin, central, ma
     response = await submit_form(client, f"/manual-check-sign-offs/{signed.id}/revoke", {"reason": "retest"})
     assert response.status_code == 303
     assert (await manual_checks.get_sign_off(signed.id)).revoked
+
+
+async def _signed_then_moved(admin, central, make_person, definition):
+    from governance import accounts
+    from governance.audit import SYSTEM
+
+    await manual_checks.create_definition(admin, definition)
+    view = await make_use_case(central)
+    role = Role(definition["signing_role"])
+    signer = await make_person(role, department=view.department if role is Role.BUSINESS_OWNER else None)
+    await manual_checks.sign(signer, view.reference, definition["key"])
+    await accounts.ensure_department(SYSTEM, "Vetting Unit")
+    await register.update_use_case(central, view.reference, view.version, {"department": "Vetting Unit"})
+    return view
+
+
+async def test_department_move_revokes_owner_sign_off(checks, admin, central, make_person):
+    view = await _signed_then_moved(admin, central, make_person, UAT)
+    [sign_off] = await manual_checks.sign_offs_for(view.id)
+    assert "business owner of Vetting Unit must sign again" in sign_off.revocation_reason
+
+
+async def test_department_move_fails_owner_check(checks, admin, central, make_person):
+    view = await _signed_then_moved(admin, central, make_person, UAT)
+    report = await golive.readiness_report(view.reference)
+    [result] = [item for item in report["checks"] if item["name"] == "manual:uat"]
+    assert result["passed"] is False
+
+
+async def test_department_move_keeps_other_sign_offs(checks, admin, central, make_person):
+    view = await _signed_then_moved(admin, central, make_person, SECURITY)
+    [sign_off] = await manual_checks.sign_offs_for(view.id)
+    assert sign_off.revoked is False
