@@ -209,17 +209,52 @@ def verify_entries(entries: Iterable[dict[str, Any]]) -> ChainReport:
     return verifier.finish()
 
 
+class UnreadableEntry(Exception):
+    """A stored audit row whose values the database driver cannot convert (SQLite keeps any text)."""
+
+    def __init__(self, seq: int, row_id: int, detail: str) -> None:
+        super().__init__(f"audit entry seq {seq} (row id {row_id}) cannot be read: {detail}")
+        self.seq = seq
+        self.row_id = row_id
+        self.detail = detail
+
+
+async def _read_one_by_one(last_seq: int, batch_size: int) -> AsyncIterator[dict[str, Any]]:
+    """Yield a batch row by row, raising ``UnreadableEntry`` at the first row that cannot be read."""
+    keys = (
+        await AuditEntry.select(AuditEntry.seq, AuditEntry.id)
+        .where(AuditEntry.seq > last_seq)
+        .order_by(AuditEntry.seq)
+        .limit(batch_size)
+        .run()
+    )
+    for key in keys:
+        try:
+            row = await AuditEntry.select().where(AuditEntry.id == key["id"]).first().run()
+        except (ValueError, TypeError) as error:
+            raise UnreadableEntry(key["seq"], key["id"], str(error)) from None
+        yield row
+
+
 async def iterate_entries(batch_size: int = 1000) -> AsyncIterator[dict[str, Any]]:
-    """Yield every audit row in ``seq`` order, reading in batches to keep memory flat."""
+    """Yield every audit row in ``seq`` order, reading in batches to keep memory flat.
+
+    A row altered so that it cannot be read (a timestamp that is not one, on SQLite) raises
+    ``UnreadableEntry`` naming it, after every readable row before it has been yielded.
+    """
     last_seq = 0
     while True:
-        rows = (
-            await AuditEntry.select()
-            .where(AuditEntry.seq > last_seq)
-            .order_by(AuditEntry.seq)
-            .limit(batch_size)
-            .run()
-        )
+        try:
+            rows = (
+                await AuditEntry.select()
+                .where(AuditEntry.seq > last_seq)
+                .order_by(AuditEntry.seq)
+                .limit(batch_size)
+                .run()
+            )
+        except (ValueError, TypeError):
+            logger.warning("an audit entry after seq %d cannot be read; reading one by one", last_seq)
+            rows = [row async for row in _read_one_by_one(last_seq, batch_size)]
         if not rows:
             return
         for row in rows:
@@ -230,10 +265,20 @@ async def iterate_entries(batch_size: int = 1000) -> AsyncIterator[dict[str, Any
 async def verify_chain() -> ChainReport:
     """Walk the whole stored chain and report the first bad entry, if any."""
     verifier = ChainVerifier()
-    async for row in iterate_entries():
-        failure = verifier.feed(row)
-        if failure is not None:
-            return failure
+    try:
+        async for row in iterate_entries():
+            failure = verifier.feed(row)
+            if failure is not None:
+                return failure
+    except UnreadableEntry as bad:
+        return ChainReport(
+            False,
+            verifier.checked,
+            bad.seq,
+            bad.row_id,
+            f"its stored values cannot be read ({bad.detail}): the entry was altered",
+            verifier.previous_hash,
+        )
     return verifier.finish()
 
 

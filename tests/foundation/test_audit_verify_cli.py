@@ -140,3 +140,15 @@ async def test_verify_inserted_in_middle_named(chain):
     result = _verify(chain)
     assert result.returncode == 1
     assert _named_seq(result.stderr) == 3
+
+
+@pytest.mark.skipif("not is_sqlite()", reason="PostgreSQL refuses a timestamp that is not one")
+async def test_verify_unreadable_timestamp_named(chain):
+    await _sql("UPDATE audit_entry SET occurred_at = 'garbage' WHERE seq = 3")
+    assert _named_seq(_verify(chain).stderr) == 3
+
+
+@pytest.mark.skipif("not is_sqlite()", reason="PostgreSQL refuses a timestamp that is not one")
+async def test_verify_unreadable_timestamp_fails(chain):
+    await _sql("UPDATE audit_entry SET occurred_at = 'garbage' WHERE seq = 3")
+    assert _verify(chain).returncode == 1
