@@ -48,6 +48,8 @@ class AccountView:
     active: bool
     created_at: dt.datetime
     last_sign_in_at: dt.datetime | None
+    # A machine account has no password and authenticates with API tokens only.
+    machine: bool = False
 
 
 async def _roles_of(account_id: int) -> frozenset[Role]:
@@ -179,7 +181,7 @@ def _account_snapshot(view: AccountView) -> dict:
 async def get_account(username: str) -> AccountView:
     row = (
         await Account.select(
-            Account.all_columns(exclude=[Account.password_hash]),
+            Account.all_columns(),
             Account.department.name.as_alias("department_name"),
         )
         .where(Account.username == username)
@@ -197,6 +199,7 @@ async def get_account(username: str) -> AccountView:
         active=row["active"],
         created_at=row["created_at"],
         last_sign_in_at=row["last_sign_in_at"],
+        machine=row["password_hash"] is None,
     )
 
 
@@ -234,8 +237,47 @@ async def disable_account(actor: Actor, username: str) -> AccountView:
     return after
 
 
+async def enable_account(actor: Actor, username: str) -> AccountView:
+    """Enable a disabled account. Its old sessions and tokens stay ended; issue new tokens."""
+    async with write_transaction():
+        before = await get_account(username)
+        if before.active:
+            raise Conflict(f"Account {username!r} is already active.")
+
+        await Account.update({Account.active: True, Account.version: Account.version + 1}).where(
+            Account.id == before.id
+        ).run()
+        after = await get_account(username)
+        await audit.record(
+            actor,
+            "account.enabled",
+            "account",
+            username,
+            before=_account_snapshot(before),
+            after=_account_snapshot(after),
+        )
+    logger.info("account %s enabled by %s", username, actor.username)
+    return after
+
+
+def password_refusal(view: AccountView) -> str:
+    """Return why ``view`` may not be given a password, or "" if it may."""
+    if view.machine:
+        return (
+            f"{view.username} is a machine account: it uses API tokens only and never signs in to "
+            "the pages. Create a personal account for a person who needs to sign in."
+        )
+    if not view.active:
+        return f"{view.username} is disabled. Enable it first with: governance users enable {view.username}"
+    return ""
+
+
 async def set_password(actor: Actor, username: str, password: str) -> None:
-    """Replace an account's password and end its existing sessions."""
+    """Replace an account's password and end its existing sessions.
+
+    Raises ``Conflict`` for a machine account, which must never gain a way to sign in to the pages,
+    and for a disabled account.
+    """
     problem = password_problem(password)
     if problem:
         raise InvalidInput.single("password", problem)
@@ -243,6 +285,9 @@ async def set_password(actor: Actor, username: str, password: str) -> None:
     password_hash = await anyio.to_thread.run_sync(hash_password, password)
     async with write_transaction():
         account = await get_account(username)
+        refusal = password_refusal(account)
+        if refusal:
+            raise Conflict(refusal)
         await Account.update({Account.password_hash: password_hash}).where(
             Account.id == account.id
         ).run()

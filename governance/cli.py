@@ -264,7 +264,8 @@ def users_create(username: str, roles: tuple[str, ...], display_name: str, depar
 
 @users.command("list")
 def users_list() -> None:
-    """List accounts: username, status, roles, department ("-" for none) and name."""
+    """List accounts: username, status (with "machine" for token-only accounts), roles, department
+    ("-" for none) and name."""
     from governance import accounts
 
     async def go() -> Any:
@@ -273,10 +274,12 @@ def users_list() -> None:
 
     for view in _run(go):
         status = "active" if view.active else "disabled"
+        if view.machine:
+            status += ",machine"
         roles = ",".join(role.value for role in view.roles)
         department = view.department or "-"
         click.echo(
-            f"{view.username:<24} {status:<9} {roles:<40} {department:<28} {view.display_name}"
+            f"{view.username:<24} {status:<16} {roles:<40} {department:<28} {view.display_name}"
         )
 
 
@@ -294,6 +297,22 @@ def users_disable(username: str) -> None:
 
     _run(go)
     click.echo(f"Disabled {username}.")
+
+
+@users.command("enable")
+@click.argument("username")
+def users_enable(username: str) -> None:
+    """Enable a disabled account. Tokens revoked when it was disabled stay revoked."""
+    from governance import accounts
+
+    _configure_logging()
+
+    async def go() -> Any:
+        await _prepare_database()
+        return await accounts.enable_account(_cli_actor(), username)
+
+    _run(go)
+    click.echo(f"Enabled {username}.")
 
 
 @users.command("set-password")

@@ -116,6 +116,27 @@ async def test_users_disable_unknown(db):
     assert "no account named 'nobody'" in result.stderr
 
 
+async def test_users_list_marks_machine_account(db):
+    run_cli("users", "create", "pipeline", "--role", "programme_board", "--machine", database_url=db)
+    result = run_cli("users", "list", database_url=db)
+    line = next(line for line in result.stdout.splitlines() if line.startswith("pipeline"))
+    assert line.split()[1] == "active,machine"
+
+
+async def test_set_password_refused_for_machine_account(db):
+    run_cli("users", "create", "pipeline", "--role", "programme_board", "--machine", database_url=db)
+    result = run_cli("users", "set-password", "pipeline", database_url=db, stdin=f"{DEFAULT_PASSWORD}\n")
+    assert "machine account" in result.stderr
+
+
+async def test_users_enable(db):
+    create_user(db, "grace", "central_team")
+    run_cli("users", "disable", "grace", database_url=db)
+    result = run_cli("users", "enable", "grace", database_url=db)
+    line = next(line for line in run_cli("users", "list", database_url=db).stdout.splitlines() if line.startswith("grace"))
+    assert (result.returncode, line.split()[1]) == (0, "active")
+
+
 async def test_cli_changes_audited(db):
     create_user(db, "grace", "central_team")
     from governance.tables import AuditEntry
