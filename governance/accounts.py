@@ -615,7 +615,11 @@ async def resolve_token(text: str) -> tuple[Actor, frozenset[Scope], str] | None
 
 
 async def ensure_department(actor: Actor, name: str) -> int:
-    """Return the id of department ``name``, creating it (with an audit entry) if needed."""
+    """Return the id of department ``name``, creating it (with an audit entry) if needed.
+
+    A name that differs from an existing department only in capitals is refused, so one department
+    is never listed twice.
+    """
     name = name.strip()
     if not name:
         raise InvalidInput.single("name", "enter the department's name")
@@ -623,9 +627,13 @@ async def ensure_department(actor: Actor, name: str) -> int:
         raise InvalidInput.single("name", "must be at most 120 characters")
 
     async with write_transaction():
-        row = await Department.select(Department.id).where(Department.name == name).first().run()
-        if row is not None:
-            return row["id"]
+        for row in await Department.select(Department.id, Department.name).run():
+            if row["name"] == name:
+                return row["id"]
+            if row["name"].casefold() == name.casefold():
+                raise InvalidInput.single(
+                    "name", f"department {row['name']!r} already exists; use that spelling"
+                )
         department = Department(name=name, created_at=utcnow())
         await department.save().run()
         await audit.record(actor, "department.created", "department", name, after={"name": name})

@@ -314,6 +314,13 @@ def validate_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
                     f"{identifier!r} is not a valid identifier: use letters, digits, spaces and "
                     ". _ : / -, starting with a letter or digit",
                 )
+        folded = [identifier.casefold() for identifier in identifiers]
+        if len(set(folded)) != len(folded):
+            errors.add(
+                "bot_identifiers",
+                "lists the same identifier twice with different capitals; identifiers are compared "
+                "without regard to capitals, so keep one",
+            )
         clean["bot_identifiers"] = identifiers
         if identifiers and "rpa_platform" in clean and not clean["rpa_platform"]:
             errors.add("rpa_platform", "choose the RPA platform the bots run on")
@@ -374,14 +381,22 @@ async def get_use_case_by_id(use_case_id: int) -> UseCaseView:
     return await _view_from_row(row)
 
 
+async def _bot_owner(platform: str, identifier: str) -> dict[str, Any] | None:
+    """Return the bot row matching ``identifier`` on ``platform`` ignoring case, or None.
+
+    Identifiers are unique per platform regardless of case, so a pipeline that spells a bot with
+    other capitals still reads that bot's gate and never another use case's.
+    """
+    wanted = identifier.strip().casefold()
+    rows = await BotIdentity.select(
+        BotIdentity.identifier, BotIdentity.use_case, BotIdentity.use_case.reference
+    ).where(BotIdentity.platform == platform).run()
+    return next((row for row in rows if row["identifier"].casefold() == wanted), None)
+
+
 async def find_by_bot(platform: str, identifier: str) -> UseCaseView:
     """Return the use case that owns a bot identifier on a platform; ``NotFound`` otherwise."""
-    row = (
-        await BotIdentity.select(BotIdentity.use_case.reference)
-        .where((BotIdentity.platform == platform) & (BotIdentity.identifier == identifier))
-        .first()
-        .run()
-    )
+    row = await _bot_owner(platform, identifier)
     if row is None:
         raise NotFound(f"no use case has bot {identifier!r} on platform {platform!r}")
     return await get_use_case(row["use_case.reference"])
@@ -472,16 +487,13 @@ async def _check_bot_identifiers(
     if identifiers and not platform:
         raise InvalidInput.single("rpa_platform", "choose the RPA platform the bots run on")
     for identifier in identifiers:
-        owner = (
-            await BotIdentity.select(BotIdentity.use_case, BotIdentity.use_case.reference)
-            .where((BotIdentity.platform == platform) & (BotIdentity.identifier == identifier))
-            .first()
-            .run()
-        )
+        owner = await _bot_owner(platform, identifier)
         if owner and owner["use_case"] != use_case_id:
+            same = "" if owner["identifier"] == identifier else f" (as {owner['identifier']!r})"
             raise InvalidInput.single(
                 "bot_identifiers",
-                f"{identifier!r} on {platform} already belongs to {owner['use_case.reference']}",
+                f"{identifier!r} on {platform} already belongs to {owner['use_case.reference']}{same}; "
+                "identifiers are compared without regard to capitals",
             )
 
 

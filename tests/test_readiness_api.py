@@ -101,6 +101,13 @@ async def test_bot_route_finds_use_case(client, web_checks, make_person, central
     assert response.json()["reference"] == view.reference
 
 
+async def test_bot_route_ignores_capitals(client, web_checks, make_person, central):
+    view = await make_use_case(central, bot_identifiers=["OCR-CrimeRecording"])
+    headers = await pipeline_headers(make_person)
+    response = await client.get("/api/v1/bots/uipath/ocr-crimerecording/readiness", headers=headers)
+    assert response.json()["reference"] == view.reference
+
+
 async def test_bot_route_unknown_bot_404(client, web_checks, make_person):
     headers = await pipeline_headers(make_person)
     response = await client.get("/api/v1/bots/uipath/No-Such-Bot/readiness", headers=headers)

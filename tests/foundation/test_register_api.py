@@ -163,6 +163,16 @@ async def test_bot_identifier_taken(client, headers, existing):
     assert "UC-001" in error["message"]
 
 
+async def test_bot_identifier_taken_in_other_capitals(client, headers, existing):
+    response = await client.post(URL, json=valid_body(bot_identifiers=["vet-lookups"]), headers=headers)
+    assert response.json()["errors"][0]["field"] == "bot_identifiers"
+
+
+async def test_bot_identifier_twice_in_one_body(client, headers):
+    response = await client.post(URL, json=valid_body(bot_identifiers=["VET-A", "vet-a"]), headers=headers)
+    assert response.json()["errors"][0]["field"] == "bot_identifiers"
+
+
 async def test_malformed_json_400(client, headers):
     response = await client.post(
         URL, content=b'{"title": ', headers={**headers, "content-type": "application/json"}

@@ -1,4 +1,5 @@
-"""Machine accounts never gain a password, and disabled accounts are enabled before a reset."""
+"""Account administration: machine accounts never gain a password, disabled accounts are enabled
+before a reset, and department names are unique regardless of capitals."""
 
 import pytest
 
@@ -70,3 +71,11 @@ async def test_enabled_account_signs_in(db):
     await accounts.enable_account(SYSTEM, "grace")
     session = await accounts.sign_in("grace", DEFAULT_PASSWORD, "127.0.0.1")
     assert session.actor.username == "grace"
+
+
+async def test_department_in_other_capitals_refused(db):
+    from governance.errors import InvalidInput
+
+    await accounts.ensure_department(SYSTEM, "Force Contact Centre")
+    with pytest.raises(InvalidInput, match="already exists"):
+        await accounts.ensure_department(SYSTEM, "force contact centre")
