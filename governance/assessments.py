@@ -105,14 +105,19 @@ def check_due_date(due: dt.date | None, today: dt.date) -> str:
     return ""
 
 
+def _words(key: str) -> str:
+    """Turn an action or status key into words: "record_dpo_advice" becomes "record DPO advice"."""
+    words = key.split("_")
+    return " ".join(word.upper() if word in {"dpo", "ico"} else word for word in words)
+
+
 class WorkflowError(Exception):
     """An action is not allowed in the version's current status."""
 
     def __init__(self, status: str, action: str, allowed: list[str]) -> None:
-        names = ", ".join(allowed) or "none"
+        names = ", ".join(_words(item) for item in allowed) or "none"
         super().__init__(
-            f"cannot {action.replace('_', ' ')} a version that is {status.replace('_', ' ')}; "
-            f"allowed actions: {names}"
+            f"Cannot {_words(action)}: the version's status is {_words(status)}. Allowed now: {names}."
         )
         self.status = status
         self.action = action

@@ -97,3 +97,10 @@ def test_kind_label_registered():
 
 def test_kind_label_unknown_kind():
     assert assessments.kind_label("benefit_review") == "benefit review"
+
+
+def test_workflow_error_reads_as_words():
+    error = assessments.WorkflowError("dpo_advice_recorded", "record_dpo_advice", ["approve", "reject"])
+    assert str(error) == (
+        "Cannot record DPO advice: the version's status is DPO advice recorded. Allowed now: approve, reject."
+    )

@@ -163,3 +163,9 @@ async def test_decisions_api_lists_hashes(client, web_checks, make_person, centr
     detail = (await client.get(f"/api/v1/go-live-decisions/{decisions[0]['id']}", headers=headers)).json()
     assert detail["verification"]["ok"] is True
     assert len(detail["decision_hash"]) == 64
+
+
+async def test_bot_query_route_names_missing_identifier(client, web_checks, make_person):
+    headers = await pipeline_headers(make_person)
+    response = await client.get("/api/v1/bots/uipath/readiness", headers=headers)
+    assert response.json()["errors"] == [{"field": "identifier", "message": "is required; add ?identifier=... to the address"}]

@@ -155,7 +155,18 @@ def _field_errors(error: ValidationException) -> list[dict[str, str]]:
             key = ""
         inner_field, message = _explain(_MSGSPEC_PATH.sub("", raw_message).rstrip(" -"))
         fields.append({"field": _join_field(key, inner_field), "message": message})
-    return fields or [{"field": "body", "message": error.detail or "invalid request body"}]
+    if fields:
+        return fields
+    missing = _MISSING_PARAMETER.search(error.detail or "")
+    if missing:
+        source, name = missing.groups()
+        where = {"query": f"add ?{name}=... to the address", "header": f"send the {name} header"}
+        return [{"field": name, "message": f"is required; {where.get(source, 'send it')}"}]
+    return [{"field": "body", "message": error.detail or "invalid request body"}]
+
+
+# Litestar's message for a missing parameter outside the body, e.g. a required query parameter.
+_MISSING_PARAMETER = re.compile(r"Missing required (\w+) parameter '([^']+)'")
 
 
 def handle_validation_error(request: Request, error: ValidationException) -> Response | Template:
