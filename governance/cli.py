@@ -142,7 +142,7 @@ def main() -> None:
     """Automation Governance: assessments, go-live gate and benefits for the automation programme."""
     # Piccolo warns on stderr when PostgreSQL is unreachable and carries on; the commands check the
     # connection themselves and report it in one line.
-    warnings.filterwarnings("ignore", message=".*Unable to connect to database")
+    warnings.filterwarnings("ignore", message=".*Unable to (connect to database|fetch server version)")
     _configure_logging()
 
 

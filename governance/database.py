@@ -161,9 +161,17 @@ def parse_database_url(url: str) -> tuple[str, dict[str, Any]]:
                 "DATABASE_URL needs a database name, for example "
                 "postgresql://postgres@127.0.0.1:5432/governance"
             )
+        try:
+            port = parts.port or 5432
+        except ValueError:
+            # The message leaves the URL out: it may hold a password.
+            raise DatabaseUrlError(
+                "DATABASE_URL has a port that is not a number from 1 to 65535, for example "
+                "postgresql://postgres@127.0.0.1:5432/governance"
+            ) from None
         config: dict[str, Any] = {
             "host": parts.hostname or "127.0.0.1",
-            "port": parts.port or 5432,
+            "port": port,
             "user": unquote(parts.username) if parts.username else "postgres",
             "database": unquote(database),
         }
@@ -310,7 +318,17 @@ async def check_database(timeout_seconds: float = 3.0) -> None:
     except asyncio.TimeoutError as error:
         raise DatabaseUnavailable(f"database did not respond within {timeout_seconds:g} s") from error
     except (OSError, sqlite3.Error, Exception) as error:  # asyncpg raises many unrelated types
-        raise DatabaseUnavailable(f"database query failed: {type(error).__name__}") from error
+        raise DatabaseUnavailable(f"database query failed: {describe_error(error)}") from error
+
+
+def describe_error(error: BaseException) -> str:
+    """Return an error's class and first line, cleaned for a one-line message.
+
+    Driver messages name the database, host or user but never a password, so they are safe to show
+    operators; they are cut short so that one message stays on one line.
+    """
+    text = " ".join(str(error).split())[:200]
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 async def enable_sqlite_wal() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import uuid
 from typing import Any
 from urllib.parse import quote
@@ -20,9 +21,10 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
 from governance.auth import API_PREFIX
+from governance.database import DatabaseUnavailable, describe_error
 from governance.errors import DomainError
 from governance.logs import escape_control_characters
 from governance.web.input_guard import address_problem
@@ -262,8 +264,39 @@ def handle_http_error(request: Request, error: HTTPException) -> Response | Temp
     return _error_page(request, status_code, titles.get(status_code, "There is a problem"), detail)
 
 
+# SQLSTATE codes and classes that mean the database cannot serve requests at the moment.
+_UNAVAILABLE_SQLSTATES = ("08", "57P", "53300", "3D000")
+_UNAVAILABLE_SQLITE = ("database is locked", "unable to open database file", "disk i/o error")
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """Tell whether ``error``, or an error it was raised from, means the database is out of reach.
+
+    Such errors are not bugs: the request can succeed later, so clients get 503 rather than 500.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (ConnectionError, DatabaseUnavailable)):
+            return True
+        sqlstate = str(getattr(current, "sqlstate", "") or "")
+        if sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        if sqlstate == "55000" and "connections" in str(current):
+            return True
+        if isinstance(current, sqlite3.OperationalError) and str(current).lower().startswith(_UNAVAILABLE_SQLITE):
+            return True
+        if type(current).__name__ in {"InterfaceError", "ConnectionDoesNotExistError"}:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def handle_unexpected_error(request: Request, error: Exception) -> Response | Template:
     error_id = uuid.uuid4().hex[:12]
+    if is_database_unavailable(error):
+        return _database_unavailable(request, error, error_id)
     logger.error(
         "unexpected error %s on %s %s for %s",
         error_id,
@@ -276,6 +309,30 @@ def handle_unexpected_error(request: Request, error: Exception) -> Response | Te
     if _wants_json(request):
         return _json(500, {"status_code": 500, "detail": message, "error_id": error_id})
     return _error_page(request, HTTP_500_INTERNAL_SERVER_ERROR, "Sorry, there is a problem with the service", message)
+
+
+def _database_unavailable(request: Request, error: Exception, error_id: str) -> Response | Template:
+    logger.error(
+        "database unavailable %s on %s %s for %s: %s",
+        error_id,
+        request.method,
+        _logged_path(request),
+        _caller(request),
+        describe_error(error),
+    )
+    message = (
+        "The database cannot be reached at the moment, so nothing was changed. Try again in a "
+        f"minute; if it goes on, quote error id {error_id}."
+    )
+    headers = {"Retry-After": "30"}
+    if _wants_json(request):
+        return _json(503, {"status_code": 503, "detail": message, "error_id": error_id}, headers=headers)
+    return Template(
+        template_name="error.html",
+        context={"title": "The service is not available at the moment", "message": message, "status_code": 503},
+        status_code=HTTP_503_SERVICE_UNAVAILABLE,
+        headers=headers,
+    )
 
 
 EXCEPTION_HANDLERS = {
