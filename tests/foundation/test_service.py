@@ -242,7 +242,7 @@ async def test_page_while_database_down(client, make_person):
     await sign_in(client, "priya")
     with unreachable_database():
         response = await client.get("/use-cases")
-    assert response.status_code == 500
+    assert response.status_code == 503
     assert "error id" in response.text
 
 
