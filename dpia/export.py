@@ -12,7 +12,7 @@ from typing import Any
 from governance import documents
 from governance.assessments import SignOffView, VersionView
 from governance.clock import format_date, format_datetime, utcnow
-from governance.register import REGIMES, UseCaseView
+from governance.register import PLATFORMS, REGIMES, UseCaseView
 
 from dpia import rules, service
 from dpia.outcomes import OutcomeRow
@@ -201,6 +201,44 @@ def _step_7(
         )
 
 
+def _assessed_scope(document: Any, view: VersionView) -> None:
+    """Add what the register said the use case processes when this version was submitted."""
+    documents.add_heading(document, "Processing assessed", level=2)
+    scope = view.content.get(rules.SCOPE_KEY)
+    if not isinstance(scope, dict):
+        documents.add_note(document, "Recorded from the use-case register when this version is submitted.")
+        return
+
+    def listed(name: str) -> str:
+        items = scope.get(name) if isinstance(scope.get(name), list) else []
+        return "; ".join(str(item) for item in items) or "None recorded"
+
+    purposes = scope.get("purposes") if isinstance(scope.get("purposes"), list) else []
+    documents.add_summary(
+        document,
+        [
+            ("RPA platform", PLATFORMS.get(scope.get("rpa_platform") or "", scope.get("rpa_platform") or "None recorded")),
+            ("Bot identifiers", listed("bot_identifiers")),
+            (
+                "Purposes and regimes",
+                "; ".join(
+                    f"{item.get('purpose', '')} ({REGIMES.get(item.get('regime'), item.get('regime', ''))})"
+                    for item in purposes
+                    if isinstance(item, dict)
+                )
+                or "None recorded",
+            ),
+            ("Data categories", listed("data_categories")),
+            ("Systems touched", listed("systems")),
+        ],
+    )
+    documents.add_note(
+        document,
+        "Recorded from the use-case register when this version was submitted and covered by its hash. "
+        "If the register changes, the go-live gate stops the use case until a new version assesses it.",
+    )
+
+
 def build_document(
     use_case: UseCaseView,
     view: VersionView,
@@ -233,6 +271,7 @@ def build_document(
         document, number=view.number, content_hash=view.content_hash, status=status_label(view.status)
     )
 
+    _assessed_scope(document, view)
     _step_1(document, content)
     if rules.outcome_of(content) == "required":
         _step_2(document, content)

@@ -201,3 +201,14 @@ async def test_export_by_person_names_them(client, author, ia, dpo, use_case):
     )
     document = docx.Document(io.BytesIO(response.content))
     assert document.core_properties.author == ia.display_name
+
+
+async def test_export_shows_processing_assessed(exported):
+    _, document = exported
+    assert "Recording crime (DPA 2018 Part 3 (law enforcement processing))" in _all_text(document)
+
+
+async def test_export_of_draft_says_scope_recorded_on_submission(author, use_case):
+    await service.start_version(author, use_case.reference)
+    text = _all_text(await _export(use_case.reference))
+    assert "Recorded from the use-case register when this version is submitted." in text
