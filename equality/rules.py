@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from governance.assessments import add_months, register_kind_label
+from governance.assessments import add_months, check_due_date, register_kind_label
 from governance.errors import ErrorCollector
 
 SCREENING = "equality_screening"
@@ -176,6 +176,18 @@ def _date(errors: ErrorCollector, name: str, value: Any) -> str:
         errors.add(name, "must be a date between the years 2000 and 2100")
         return ""
     return day.isoformat()
+
+
+def _due_date(errors: ErrorCollector, name: str, value: Any, today: dt.date) -> str:
+    """Return a due date as ISO text, or "" after recording why it is not a real or future date."""
+    text = _date(errors, name, value)
+    if not text:
+        return ""
+    problem = check_due_date(dt.date.fromisoformat(text), today)
+    if problem:
+        errors.add(name, problem)
+        return ""
+    return text
 
 
 # Screening -----------------------------------------------------------------------------------------
@@ -441,15 +453,16 @@ def _remains(errors: ErrorCollector, name: str, value: Any) -> bool | None:
 
 
 def clean_assessment(
-    data: Mapping[str, Any], basis: ScreeningBasis, *, complete: bool
+    data: Mapping[str, Any], basis: ScreeningBasis, *, complete: bool, today: dt.date
 ) -> dict[str, Any]:
     """Check and normalise full-assessment content; raise ``InvalidInput`` naming every bad field.
 
     ``data`` may hold ``impacts`` (key -> mitigation, owner, due_date, remains, justification),
     ``action_plan`` (a list of action, owner, due_date) and ``engagement``. The impacts to cover are
-    those that ``basis`` flagged. With ``complete`` (submission) every impact needs a mitigation,
-    an owner, a due date and whether an impact remains, with a justification if one does. The plan
-    then needs at least one action, and the engagement or consultation done must be described.
+    those that ``basis`` flagged. Due dates must be ``today`` or later, in drafts too. With
+    ``complete`` (submission) every impact needs a mitigation, an owner, a due date and whether an
+    impact remains, with a justification if one does. The plan then needs at least one action, and
+    the engagement or consultation done must be described.
     """
     errors = ErrorCollector()
     for name in sorted(set(data) - {"impacts", "action_plan", "engagement"}):
@@ -475,7 +488,7 @@ def clean_assessment(
             errors.add(f"{base}.{name}", f"unknown field; use {', '.join(sorted(allowed))}")
         mitigation = _text(errors, f"{base}.mitigation", entry.get("mitigation"))
         owner = _text(errors, f"{base}.owner", entry.get("owner"), SHORT_TEXT_LIMIT)
-        due_date = _date(errors, f"{base}.due_date", entry.get("due_date"))
+        due_date = _due_date(errors, f"{base}.due_date", entry.get("due_date"), today)
         remains = _remains(errors, f"{base}.remains", entry.get("remains"))
         justification = _text(errors, f"{base}.justification", entry.get("justification"))
         if complete:
@@ -525,7 +538,7 @@ def clean_assessment(
             )
         action = _text(errors, f"{base}.action", row.get("action"))
         owner = _text(errors, f"{base}.owner", row.get("owner"), SHORT_TEXT_LIMIT)
-        due_date = _date(errors, f"{base}.due_date", row.get("due_date"))
+        due_date = _due_date(errors, f"{base}.due_date", row.get("due_date"), today)
         if not (action or owner or due_date or row.get("due_date")):
             continue
         if not action:

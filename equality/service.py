@@ -257,7 +257,9 @@ async def _clean_content(
         return clean_screening(
             data, await local_characteristics.current_characteristics(), complete=complete
         )
-    return clean_assessment(data, await screening_basis(use_case_id), complete=complete)
+    basis = await screening_basis(use_case_id)
+    today = london_today(utcnow())
+    return clean_assessment(data, basis, complete=complete, today=today)
 
 
 def editable_input(kind: str, content: Mapping[str, Any]) -> dict[str, Any]:

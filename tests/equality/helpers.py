@@ -3,12 +3,18 @@ driven through the service to a given state."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from equality import service
 from equality.rules import AIMS, ASSESSMENT, PROTECTED_KEYS, SCREENING
 from governance.assessments import VersionView
 from governance.audit import Actor
+from governance.clock import london_today
+
+# Due dates a few months ahead of the day the tests run, because past due dates are rejected.
+MITIGATION_DUE = london_today() + dt.timedelta(days=120)
+ACTION_DUE = london_today() + dt.timedelta(days=200)
 
 
 def screening_data(
@@ -38,7 +44,7 @@ def assessment_data(keys: list[str], *, remains: bool = False) -> dict[str, Any]
             key: {
                 "mitigation": f"Mitigation for {key}.",
                 "owner": "Nadia Hussain",
-                "due_date": "2027-03-31",
+                "due_date": MITIGATION_DUE.isoformat(),
                 "remains": remains,
                 "justification": "Proportionate to a legitimate aim." if remains else "",
             }
@@ -48,7 +54,7 @@ def assessment_data(keys: list[str], *, remains: bool = False) -> dict[str, Any]
             {
                 "action": "Check the mitigations work.",
                 "owner": "Nadia Hussain",
-                "due_date": "2027-06-30",
+                "due_date": ACTION_DUE.isoformat(),
             }
         ],
         "engagement": "Consulted the disability advisory group and the victims' panel.",

@@ -13,6 +13,8 @@ from equality import service
 from equality.rules import AIMS, PROTECTED_KEYS, SCREENING
 from governance.roles import Role
 from tests.equality.helpers import (
+    ACTION_DUE,
+    MITIGATION_DUE,
     approved_assessment,
     approved_screening,
     post_form,
@@ -315,12 +317,12 @@ async def test_journey_screening_to_export(people, browser):
         "action": "submit",
         "impacts.disability.mitigation": "Route crimes with a communication need to staff.",
         "impacts.disability.owner": "Nadia Hussain",
-        "impacts.disability.due_date": "2027-02-26",
+        "impacts.disability.due_date": MITIGATION_DUE.isoformat(),
         "impacts.disability.remains": "no",
         "impacts.disability.justification": "",
         "action_plan[0].action": "Add the communication needs field.",
         "action_plan[0].owner": "Head of Crime Recording",
-        "action_plan[0].due_date": "2027-01-29",
+        "action_plan[0].due_date": ACTION_DUE.isoformat(),
         "action_plan[1].action": "",
         "action_plan[1].owner": "",
         "action_plan[1].due_date": "",

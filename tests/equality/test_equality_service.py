@@ -12,7 +12,7 @@ from equality import characteristics, service
 from equality.check import run as run_check
 from equality.rules import ASSESSMENT, SCREENING, add_months
 from governance import assessments, audit
-from governance.clock import london_today, utcnow
+from governance.clock import london_today, records_dated, utcnow
 from governance.errors import Conflict, Forbidden, InvalidInput, StaleVersion
 from governance.roles import Role
 from governance.tables import AssessmentVersion, SignOff
@@ -556,3 +556,30 @@ async def test_other_use_case_unaffected(owner, lead, central, use_case):
     [result] = await readiness(other)
     assert not result.passed
     assert await assessments.latest_version(other.id, SCREENING) is None
+
+
+# Due dates -----------------------------------------------------------------------------------------
+
+
+async def test_past_mitigation_due_date_not_saved(owner, lead, use_case):
+    await approved_screening(owner, lead, use_case.reference, {"disability": "negative"})
+    view = await service.start_version(owner, use_case.reference, ASSESSMENT)
+    data = assessment_data(["disability"])
+    data["impacts"]["disability"]["due_date"] = "2020-02-03"
+    with pytest.raises(InvalidInput) as caught:
+        await service.save_draft(owner, use_case.reference, ASSESSMENT, 1, view.version, data)
+    assert [error.field for error in caught.value.errors] == ["impacts.disability.due_date"]
+    current = await service.get_version(use_case.reference, ASSESSMENT, 1)
+    assert current.version == view.version
+
+
+async def test_due_date_passed_since_saving_blocks_submit(owner, lead, use_case):
+    await approved_screening(owner, lead, use_case.reference, {"disability": "negative"})
+    view = await service.start_version(owner, use_case.reference, ASSESSMENT)
+    data = assessment_data(["disability"])
+    data["action_plan"][0]["due_date"] = london_today().isoformat()
+    view = await service.save_draft(owner, use_case.reference, ASSESSMENT, 1, view.version, data)
+    with records_dated(utcnow() + dt.timedelta(days=2)):
+        with pytest.raises(InvalidInput) as caught:
+            await service.submit(owner, use_case.reference, ASSESSMENT, 1, view.version)
+    assert [error.field for error in caught.value.errors] == ["action_plan[0].due_date"]
