@@ -17,6 +17,7 @@ from equality import characteristics as local_characteristics
 from equality import queues, service
 from equality.check import run as run_check
 from equality.export import build_export, export_filename
+from equality.permissions import outcome_of
 from equality.rules import (
     AFFECTED,
     AIMS,
@@ -129,7 +130,7 @@ async def version_api(view: VersionView) -> dict[str, Any]:
     data["hash_matches"] = view.hash_matches() if view.frozen else None
     data["allowed_actions"] = service.WORKFLOW.allowed_actions(view.status)
     if view.kind == SCREENING:
-        data["outcome"] = service.outcome_of(view)
+        data["outcome"] = outcome_of(view)
         data["flagged_impacts"] = [
             {"key": item.key, "label": item.label, "impact": item.impact, "affected": item.affected}
             for item in flagged_impacts(view.content)

@@ -16,6 +16,7 @@ from equality import characteristics as local_characteristics
 from equality import queues, service
 from equality.check import run as run_check
 from equality.export import build_export, export_filename, status_label
+from equality.permissions import outcome_of
 from equality.rules import (
     AFFECTED,
     AIMS,
@@ -208,7 +209,7 @@ class EqualityPages(Controller):
             basis_impacts=flagged_impacts(basis.content) if basis else [],
             readiness=await run_check(record.use_case.ref, utcnow()),
             can_author=await service.may_author(actor, record.use_case),
-            outcome_of=service.outcome_of,
+            outcome_of=outcome_of,
             **_shared_context(),
         )
 
@@ -257,7 +258,7 @@ class EqualityPages(Controller):
             kind=kind,
             latest=latest,
             sign_offs=await service.sign_offs(view),
-            outcome=service.outcome_of(view) if kind == SCREENING else None,
+            outcome=outcome_of(view) if kind == SCREENING else None,
             flagged=flagged_impacts(view.content) if kind == SCREENING else [],
             characteristics=screened_characteristics(view.content) if kind == SCREENING else [],
             hash_matches=view.hash_matches() if view.frozen else None,

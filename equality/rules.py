@@ -15,7 +15,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from governance.assessments import add_months, check_due_date, register_kind_label
+from governance.assessments import (
+    add_months,
+    check_due_date,
+    check_review_date,
+    register_kind_label,
+)
 from governance.errors import ErrorCollector
 
 SCREENING = "equality_screening"
@@ -68,6 +73,9 @@ OUTCOMES: dict[str, str] = {
     OUTCOME_NOT_NEEDED: "No full assessment needed",
     OUTCOME_REQUIRED: "Full assessment required",
 }
+
+# The equality lead's decisions, each with the status and decision it records.
+DECISIONS = {"approve": "approved", "request_changes": "changes_requested", "reject": "rejected"}
 
 TEXT_LIMIT = 8_000
 SHORT_TEXT_LIMIT = 200
@@ -188,6 +196,10 @@ def _due_date(errors: ErrorCollector, name: str, value: Any, today: dt.date) -> 
         errors.add(name, problem)
         return ""
     return text
+
+
+def _has_error(errors: ErrorCollector, name: str) -> bool:
+    return any(error.field == name for error in errors.errors)
 
 
 # Screening -----------------------------------------------------------------------------------------
@@ -324,9 +336,9 @@ def clean_screening(
         )
         evidence = _text(errors, f"{base}.evidence", answer.get("evidence"))
         if complete:
-            if not impact and f"{base}.impact" not in {error.field for error in errors.errors}:
+            if not impact and not _has_error(errors, f"{base}.impact"):
                 errors.add(f"{base}.impact", f"choose the likely impact on {item.label.lower()}")
-            if not affected and f"{base}.affected" not in {error.field for error in errors.errors}:
+            if not affected and not _has_error(errors, f"{base}.affected"):
                 errors.add(f"{base}.affected", "choose who is affected: public, staff or both")
             if not evidence:
                 errors.add(
@@ -505,7 +517,7 @@ def clean_assessment(
                 errors.add(
                     f"{base}.remains", f"say whether an impact on {what} remains after mitigation"
                 )
-            if remains and not justification:
+            if remains and not justification and not _has_error(errors, f"{base}.justification"):
                 errors.add(
                     f"{base}.justification",
                     f"justify why the remaining impact on {what} is acceptable",
@@ -575,6 +587,70 @@ def remaining_impacts(content: Mapping[str, Any]) -> list[str]:
         for key, entry in (content.get("impacts") or {}).items()
         if isinstance(entry, Mapping) and entry.get("remains")
     ]
+
+
+# The equality lead's inputs -------------------------------------------------------------------------
+
+
+def check_lock(errors: ErrorCollector, value: Any) -> int:
+    """Return the record version a request was based on, or 0 after recording that it is unusable.
+
+    Every write names the ``version`` of the row it read (optimistic locking), so that a change made
+    meanwhile by someone else is reported instead of overwritten.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    errors.add(
+        "version",
+        "is missing or not a positive whole number; read the record again and send the "
+        '"version" it returns',
+    )
+    return 0
+
+
+def clean_decision(action: Any, summary: Any, reasons: Any) -> tuple[str, str, str]:
+    """Check the equality lead's decision; raise ``InvalidInput`` naming every bad field.
+
+    Returns (action, summary, reasons). Reasons are required to request changes or reject, so that
+    the author knows what to change.
+    """
+    errors = ErrorCollector()
+    if action is None or action == "":
+        errors.add("action", "choose approve, request changes or reject")
+    elif not isinstance(action, str) or action not in DECISIONS:
+        errors.add("action", f"{action!r} is not a decision; use one of: {', '.join(DECISIONS)}")
+    summary = _text(errors, "summary", summary)
+    reasons = _text(errors, "reasons", reasons)
+    needs_reasons = action in ("request_changes", "reject")
+    if needs_reasons and not reasons and not _has_error(errors, "reasons"):
+        errors.add("reasons", "give the reasons, so that the author knows what to change")
+    errors.raise_if_any()
+    return action, summary, reasons
+
+
+def clean_revocation(reason: Any) -> str:
+    """Check the reason for revoking an approval; raise ``InvalidInput`` if missing or too long."""
+    errors = ErrorCollector()
+    reason = _text(errors, "reason", reason)
+    if not reason and not _has_error(errors, "reason"):
+        errors.add("reason", "give the reason for revoking the approval")
+    errors.raise_if_any()
+    return reason
+
+
+def clean_review_change(review_date: Any, reason: Any, today: dt.date) -> tuple[dt.date, str]:
+    """Check a new review date and its reason; raise ``InvalidInput`` naming every problem."""
+    errors = ErrorCollector()
+    day = parse_date(review_date)
+    problem = check_review_date(day, today)
+    if problem:
+        errors.add("review_date", problem)
+    reason = _text(errors, "reason", reason)
+    if not reason and not _has_error(errors, "reason"):
+        errors.add("reason", "give the reason for changing the review date")
+    errors.raise_if_any()
+    assert day is not None
+    return day, reason
 
 
 # Review dates --------------------------------------------------------------------------------------

@@ -141,7 +141,9 @@ async def test_stale_draft_save_409(client, setup):
     )
     assert first.status_code == 200
     second = await client.put(
-        f"{BASE}/screening/versions/1", json=body(1, screening_data()), headers=setup["owner"]
+        f"{BASE}/screening/versions/1",
+        json=body(1, screening_data({"age": "positive"})),
+        headers=setup["owner"],
     )
     assert second.status_code == 409
     assert second.json()["current_version"] == 2

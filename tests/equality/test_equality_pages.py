@@ -162,7 +162,7 @@ async def test_stale_decision_shows_conflict(people, browser):
         lead, f"{SCREENING_PATH}/decision", {"version": "1", "action": "approve"}
     )
     assert response.status_code == 409
-    assert "changed by someone else" in response.text
+    assert "Someone else changed equality screening version 1" in response.text
 
 
 async def test_self_approval_refused_on_page(make_person, central, browser):

@@ -14,7 +14,11 @@ from equality.rules import (
     Characteristic,
     FlaggedImpact,
     ScreeningBasis,
+    check_lock,
     clean_assessment,
+    clean_decision,
+    clean_review_change,
+    clean_revocation,
     clean_screening,
     flagged_impacts,
     protected_characteristics,
@@ -22,7 +26,7 @@ from equality.rules import (
     review_date_for,
     screening_outcome,
 )
-from governance.errors import InvalidInput
+from governance.errors import ErrorCollector, InvalidInput
 from tests.equality.helpers import assessment_data, screening_data
 
 TODAY = dt.date(2026, 12, 4)
@@ -316,6 +320,90 @@ def test_past_due_date_not_also_reported_missing():
     with pytest.raises(InvalidInput) as caught:
         clean_assessment(data, BASIS, complete=True, today=TODAY)
     assert fields_of(caught.value) == ["impacts.age.due_date"]
+
+
+def test_bad_dates_and_missing_justification_together():
+    data = assessment_data(["age", "disability"], remains=True)
+    data["impacts"]["age"]["due_date"] = "2020-02-03"
+    data["impacts"]["disability"]["justification"] = ""
+    data["action_plan"][0]["due_date"] = "next spring"
+    with pytest.raises(InvalidInput) as caught:
+        clean_assessment(data, BASIS, complete=True, today=TODAY)
+    assert fields_of(caught.value) == [
+        "impacts.age.due_date",
+        "impacts.disability.justification",
+        "action_plan[0].due_date",
+    ]
+
+
+def test_screening_bad_value_and_missing_together():
+    data = screening_data()
+    data["characteristics"]["age"]["impact"] = "terrible"
+    del data["characteristics"]["race"]
+    with pytest.raises(InvalidInput) as caught:
+        clean_screening(data, CHARACTERISTICS, complete=True)
+    assert fields_of(caught.value) == [
+        "characteristics.age.impact",
+        "characteristics.race.impact",
+        "characteristics.race.affected",
+        "characteristics.race.evidence",
+    ]
+
+
+# The equality lead's inputs ------------------------------------------------------------------------
+
+
+def test_decision_problems_together():
+    with pytest.raises(InvalidInput) as caught:
+        clean_decision("", "x" * 8_001, 5)
+    assert fields_of(caught.value) == ["action", "summary", "reasons"]
+
+
+def test_decision_unknown_action_named():
+    with pytest.raises(InvalidInput) as caught:
+        clean_decision("maybe", "", "")
+    assert "'maybe' is not a decision" in caught.value.errors[0].message
+
+
+@pytest.mark.parametrize("action", ["request_changes", "reject"])
+def test_decision_needs_reasons(action):
+    with pytest.raises(InvalidInput) as caught:
+        clean_decision(action, "", "  ")
+    assert fields_of(caught.value) == ["reasons"]
+
+
+def test_approval_without_reasons_accepted():
+    assert clean_decision("approve", " Fine. ", "") == ("approve", "Fine.", "")
+
+
+def test_revocation_needs_reason():
+    with pytest.raises(InvalidInput) as caught:
+        clean_revocation("")
+    assert fields_of(caught.value) == ["reason"]
+
+
+def test_review_change_problems_together():
+    with pytest.raises(InvalidInput) as caught:
+        clean_review_change("2001-01-01", "", TODAY)
+    assert fields_of(caught.value) == ["review_date", "reason"]
+
+
+def test_review_change_accepted():
+    day, reason = clean_review_change("2027-06-01", "Survey results due", TODAY)
+    assert (day, reason) == (dt.date(2027, 6, 1), "Survey results due")
+
+
+@pytest.mark.parametrize("value", [None, "3", True, 0, -1, 2.5])
+def test_lock_value_rejected(value):
+    errors = ErrorCollector()
+    check_lock(errors, value)
+    assert [error.field for error in errors.errors] == ["version"]
+
+
+def test_lock_value_accepted():
+    errors = ErrorCollector()
+    assert check_lock(errors, 3) == 3
+    assert errors.errors == []
 
 
 # Review dates --------------------------------------------------------------------------------------
