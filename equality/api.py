@@ -7,16 +7,19 @@ service layer enforces roles, separation of duties, the workflow and optimistic 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Response, get, patch, post, put
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, QueryParameter
 
 from equality import characteristics as local_characteristics
 from equality import queues, service
+from equality.bodies import documented, unknown_fields
 from equality.check import run as run_check
 from equality.export import build_export, export_filename
+from equality.permissions import outcome_of
 from equality.rules import (
     AFFECTED,
     AIMS,
@@ -24,13 +27,17 @@ from equality.rules import (
     IMPACTS,
     KIND_LABELS,
     SCREENING,
+    clean_decision,
+    clean_review_change,
+    clean_revocation,
     flagged_impacts,
 )
 from governance import register
 from governance.assessments import VersionView
 from governance.auth import CurrentActor, allow, allow_everyone
-from governance.clock import utcnow
+from governance.clock import london_today, utcnow
 from governance.documents import DOCX_MEDIA_TYPE, attachment_headers
+from governance.errors import FieldError, InvalidInput
 from governance.roles import Role
 
 logger = logging.getLogger(__name__)
@@ -39,8 +46,9 @@ logger = logging.getLogger(__name__)
 # Request bodies ------------------------------------------------------------------------------------
 
 
-# Answers are plain JSON objects rather than nested Structs, so that the service can name a bad value
-# by its full path (for example characteristics.race.impact). msgspec reports characteristics[...].
+# These Structs document the bodies in OpenAPI. The routes read each body as a JSON object (see
+# equality.bodies), so that one response names every bad field by its full path, for example
+# characteristics.race.impact.
 
 
 class ScreeningDraft(msgspec.Struct, forbid_unknown_fields=True):
@@ -129,7 +137,7 @@ async def version_api(view: VersionView) -> dict[str, Any]:
     data["hash_matches"] = view.hash_matches() if view.frozen else None
     data["allowed_actions"] = service.WORKFLOW.allowed_actions(view.status)
     if view.kind == SCREENING:
-        data["outcome"] = service.outcome_of(view)
+        data["outcome"] = outcome_of(view)
         data["flagged_impacts"] = [
             {"key": item.key, "label": item.label, "impact": item.impact, "affected": item.affected}
             for item in flagged_impacts(view.content)
@@ -138,8 +146,32 @@ async def version_api(view: VersionView) -> dict[str, Any]:
     return data
 
 
-def _unset_to_none(value: Any) -> Any:
-    return None if value is msgspec.UNSET else value
+SCREENING_DRAFT = documented(ScreeningDraft)
+ASSESSMENT_DRAFT = documented(AssessmentDraft)
+VERSION_REF = documented(VersionRef)
+DECISION = documented(DecisionBody)
+REVOCATION = documented(RevocationBody)
+REVIEW_DATE = documented(ReviewDateBody)
+LOCAL_CREATE = documented(LocalCharacteristicCreate)
+LOCAL_PATCH = documented(LocalCharacteristicPatch)
+
+
+def check_body(
+    body: dict[str, Any], struct: type[msgspec.Struct], clean: Callable[[], object] | None = None
+) -> None:
+    """Raise ``InvalidInput`` with every unknown field, a bad ``version`` and what ``clean`` rejects."""
+    problems = unknown_fields(body, struct)
+    try:
+        service.checked_request(body.get("version"), clean or (lambda: None))
+    except InvalidInput as error:
+        problems += error.errors
+    if problems:
+        raise InvalidInput(problems)
+
+
+def draft_content(body: dict[str, Any]) -> dict[str, Any]:
+    """Return a draft body without its ``version``; the service reports any unknown field left."""
+    return {name: value for name, value in body.items() if name != "version"}
 
 
 # Controllers ---------------------------------------------------------------------------------------
@@ -201,11 +233,12 @@ class _VersionApi(Controller):
         self,
         reference: FromPath[str],
         number: FromPath[int],
-        data: JSONBody[VersionRef],
+        data: VERSION_REF,
         actor: CurrentActor,
     ) -> dict[str, Any]:
         """Freeze and hash the draft for the equality lead; 422 names every unanswered field."""
-        view = await service.submit(actor, reference, self.kind, number, data.version)
+        check_body(data, VersionRef)
+        view = await service.submit(actor, reference, self.kind, number, data["version"])
         return await version_api(view)
 
     @post("/versions/{number:int}/decision", opt=allow(*service.LEAD_ROLES), status_code=200)
@@ -213,19 +246,21 @@ class _VersionApi(Controller):
         self,
         reference: FromPath[str],
         number: FromPath[int],
-        data: JSONBody[DecisionBody],
+        data: DECISION,
         actor: CurrentActor,
     ) -> dict[str, Any]:
         """Approve, request changes or reject the latest submitted version, signing it on its hash."""
+        action, summary, reasons = data.get("action"), data.get("summary"), data.get("reasons")
+        check_body(data, DecisionBody, lambda: clean_decision(action, summary, reasons))
         view = await service.decide(
             actor,
             reference,
             self.kind,
             number,
-            data.version,
-            data.action,
-            summary=data.summary,
-            reasons=data.reasons,
+            data["version"],
+            action,
+            summary=summary,
+            reasons=reasons,
         )
         return await version_api(view)
 
@@ -234,11 +269,13 @@ class _VersionApi(Controller):
         self,
         reference: FromPath[str],
         number: FromPath[int],
-        data: JSONBody[RevocationBody],
+        data: REVOCATION,
         actor: CurrentActor,
     ) -> dict[str, Any]:
         """Revoke the approval of the latest version, with a reason."""
-        view = await service.revoke(actor, reference, self.kind, number, data.version, data.reason)
+        reason = data.get("reason")
+        check_body(data, RevocationBody, lambda: clean_revocation(reason))
+        view = await service.revoke(actor, reference, self.kind, number, data["version"], reason)
         return await version_api(view)
 
     @post("/versions/{number:int}/review-date", opt=allow(*service.LEAD_ROLES), status_code=200)
@@ -246,12 +283,15 @@ class _VersionApi(Controller):
         self,
         reference: FromPath[str],
         number: FromPath[int],
-        data: JSONBody[ReviewDateBody],
+        data: REVIEW_DATE,
         actor: CurrentActor,
     ) -> dict[str, Any]:
         """Move the review date of the latest approved version, with a reason."""
+        review_date, reason = data.get("review_date"), data.get("reason")
+        today = london_today(utcnow())
+        check_body(data, ReviewDateBody, lambda: clean_review_change(review_date, reason, today))
         view = await service.change_review_date(
-            actor, reference, self.kind, number, data.version, data.review_date, data.reason
+            actor, reference, self.kind, number, data["version"], review_date, reason
         )
         return await version_api(view)
 
@@ -300,17 +340,13 @@ class ScreeningApi(_VersionApi):
         self,
         reference: FromPath[str],
         number: FromPath[int],
-        data: JSONBody[ScreeningDraft],
+        data: SCREENING_DRAFT,
         actor: CurrentActor,
     ) -> dict[str, Any]:
         """Replace the draft's content; each value is checked, unanswered ones are allowed until submission."""
-        content = {
-            "proposal": data.proposal,
-            "characteristics": data.characteristics,
-            "aims": data.aims,
-            "outcome": data.outcome,
-        }
-        view = await service.save_draft(actor, reference, SCREENING, number, data.version, content)
+        view = await service.save_draft(
+            actor, reference, SCREENING, number, data.get("version"), draft_content(data)
+        )
         return await version_api(view)
 
 
@@ -323,16 +359,13 @@ class FullAssessmentApi(_VersionApi):
         self,
         reference: FromPath[str],
         number: FromPath[int],
-        data: JSONBody[AssessmentDraft],
+        data: ASSESSMENT_DRAFT,
         actor: CurrentActor,
     ) -> dict[str, Any]:
         """Replace the draft's content; each value is checked, unanswered ones are allowed until submission."""
-        content = {
-            "impacts": data.impacts,
-            "action_plan": data.action_plan,
-            "engagement": data.engagement,
-        }
-        view = await service.save_draft(actor, reference, ASSESSMENT, number, data.version, content)
+        view = await service.save_draft(
+            actor, reference, ASSESSMENT, number, data.get("version"), draft_content(data)
+        )
         return await version_api(view)
 
 
@@ -383,10 +416,14 @@ class LocalCharacteristicApi(Controller):
 
     @post("/", opt=allow(Role.ADMINISTRATOR))
     async def create_local(
-        self, data: JSONBody[LocalCharacteristicCreate], actor: CurrentActor
+        self, data: LOCAL_CREATE, actor: CurrentActor
     ) -> dict[str, Any]:
         view = await local_characteristics.create_local(
-            actor, label=data.label, description=data.description, key=data.key
+            actor,
+            label=data.get("label"),
+            description=data.get("description", ""),
+            key=data.get("key"),
+            other_errors=unknown_fields(data, LocalCharacteristicCreate),
         )
         return view.as_api()
 
@@ -396,16 +433,26 @@ class LocalCharacteristicApi(Controller):
 
     @patch("/{key:str}", opt=allow(Role.ADMINISTRATOR))
     async def update_local(
-        self, key: FromPath[str], data: JSONBody[LocalCharacteristicPatch], actor: CurrentActor
+        self, key: FromPath[str], data: LOCAL_PATCH, actor: CurrentActor
     ) -> dict[str, Any]:
-        """Rename, describe, deactivate or reactivate; a stale ``version`` gets 409."""
+        """Rename, describe, deactivate or reactivate; a field left out stays as it is.
+
+        A stale ``version`` gets 409.
+        """
+        problems = unknown_fields(data, LocalCharacteristicPatch)
+        for name in ("label", "description", "active"):
+            if name in data and data[name] is None:
+                problems.append(
+                    FieldError(name, "must not be null; leave the field out to keep it")
+                )
         view = await local_characteristics.update_local(
             actor,
             key,
-            data.version,
-            label=_unset_to_none(data.label),
-            description=_unset_to_none(data.description),
-            active=_unset_to_none(data.active),
+            data.get("version"),
+            label=data.get("label"),
+            description=data.get("description"),
+            active=data.get("active"),
+            other_errors=problems,
         )
         return view.as_api()
 

@@ -11,14 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from equality.permissions import ChangedMeanwhile
 from equality.rules import (
     PROTECTED_KEYS,
     SHORT_TEXT_LIMIT,
     TEXT_LIMIT,
     Characteristic,
+    check_lock,
     protected_characteristics,
 )
 from equality.tables import LocalCharacteristic
@@ -26,7 +29,7 @@ from governance import audit
 from governance.audit import Actor
 from governance.clock import utcnow
 from governance.database import write_transaction
-from governance.errors import ErrorCollector, Forbidden, InvalidInput, NotFound, StaleVersion
+from governance.errors import ErrorCollector, FieldError, Forbidden, NotFound
 from governance.roles import Role
 
 logger = logging.getLogger(__name__)
@@ -77,7 +80,7 @@ def key_from_label(label: str) -> str:
 
 def _ensure_administrator(actor: Actor) -> None:
     if not actor.has_any(Role.ADMINISTRATOR):
-        raise Forbidden("managing local characteristics needs the administrator role")
+        raise Forbidden("Managing local characteristics needs the administrator role.")
 
 
 def _select():
@@ -111,7 +114,7 @@ async def list_local(*, include_inactive: bool = True) -> list[LocalCharacterist
 async def get_local(key: str) -> LocalCharacteristicView:
     row = await _select().where(LocalCharacteristic.key == key).first().run()
     if row is None:
-        raise NotFound(f"no local characteristic with key {key!r}")
+        raise NotFound(f"There is no local characteristic with the key {key!r}.")
     return _view(row)
 
 
@@ -122,13 +125,27 @@ async def current_characteristics() -> list[Characteristic]:
 
 
 def _clean_label_and_description(
-    errors: ErrorCollector, label: Any, description: Any
+    errors: ErrorCollector,
+    label: Any,
+    description: Any,
+    existing: Sequence[LocalCharacteristicView],
+    except_key: str | None = None,
 ) -> tuple[str, str]:
-    label = label.strip() if isinstance(label, str) else ""
+    if label is not None and not isinstance(label, str):
+        errors.add("label", "must be text")
+        label = ""
+    label = (label or "").strip()
     if not label:
         errors.add("label", "enter the characteristic's name, for example Socio-economic status")
     elif len(label) > SHORT_TEXT_LIMIT:
         errors.add("label", f"must be at most {SHORT_TEXT_LIMIT} characters")
+    elif label.lower() in {item.label.lower() for item in protected_characteristics()}:
+        errors.add("label", f"{label} is already one of the nine protected characteristics")
+    else:
+        for item in existing:
+            if item.key != except_key and item.label.lower() == label.lower():
+                errors.add("label", f"a local characteristic called {item.label} already exists")
+                break
     if description is not None and not isinstance(description, str):
         errors.add("description", "must be text")
         description = ""
@@ -138,28 +155,30 @@ def _clean_label_and_description(
     return label, description
 
 
-async def _ensure_label_free(label: str, except_key: str | None = None) -> None:
-    protected = {item.label.lower() for item in protected_characteristics()}
-    if label.lower() in protected:
-        raise InvalidInput.single(
-            "label", f"{label} is already one of the nine protected characteristics"
-        )
-    for item in await list_local():
-        if item.key != except_key and item.label.lower() == label.lower():
-            raise InvalidInput.single(
-                "label", f"a local characteristic called {item.label} already exists"
-            )
+def clean_new_local(
+    label: Any,
+    description: Any,
+    key: Any,
+    existing: Sequence[LocalCharacteristicView],
+    other_errors: Sequence[FieldError] = (),
+) -> tuple[str, str, str]:
+    """Check a new local characteristic; raise ``InvalidInput`` naming every problem.
 
-
-async def create_local(
-    actor: Actor, *, label: str, description: str = "", key: str | None = None
-) -> LocalCharacteristicView:
-    """Add an active local characteristic; the key is made from the label unless given."""
-    _ensure_administrator(actor)
-    errors = ErrorCollector()
-    label, description = _clean_label_and_description(errors, label, description)
-    key = (key or "").strip() or key_from_label(label)
-    if label and not KEY_PATTERN.match(key):
+    Returns (label, description, key). The key is made from the label unless given. Labels must
+    differ from the protected characteristics and from every local one, and keys are never
+    reused, so a frozen screening's answers always point at one characteristic.
+    ``other_errors`` are problems the caller found elsewhere in the request, reported with these.
+    """
+    errors = ErrorCollector(list(other_errors))
+    label, description = _clean_label_and_description(errors, label, description, existing)
+    if key is not None and not isinstance(key, str):
+        errors.add("key", "must be text")
+        key = ""
+    given_key = (key or "").strip()
+    key = given_key or key_from_label(label)
+    if not key:
+        pass  # Without a key or a label to make one from, the error on the label is enough.
+    elif not KEY_PATTERN.match(key):
         errors.add(
             "key",
             "must be 2 to 60 characters of lower-case letters, digits and underscores, starting "
@@ -167,14 +186,53 @@ async def create_local(
         )
     elif key in PROTECTED_KEYS:
         errors.add("key", f"{key} is one of the nine protected characteristics")
+    elif any(item.key == key for item in existing):
+        errors.add("key", f"{key} is already used; keys are unique and never reused")
     errors.raise_if_any()
+    return label, description, key
 
+
+def clean_local_change(
+    current: LocalCharacteristicView,
+    existing: Sequence[LocalCharacteristicView],
+    *,
+    label: Any = None,
+    description: Any = None,
+    active: Any = None,
+    other_errors: Sequence[FieldError] = (),
+) -> tuple[str, str, bool]:
+    """Check a change to ``current``; raise ``InvalidInput`` naming every problem.
+
+    None leaves a field as it is.
+    """
+    errors = ErrorCollector(list(other_errors))
+    label, description = _clean_label_and_description(
+        errors,
+        current.label if label is None else label,
+        current.description if description is None else description,
+        existing,
+        except_key=current.key,
+    )
+    if active is not None and not isinstance(active, bool):
+        errors.add("active", "choose whether new screenings cover this characteristic")
+    errors.raise_if_any()
+    return label, description, current.active if active is None else active
+
+
+async def create_local(
+    actor: Actor,
+    *,
+    label: Any,
+    description: Any = "",
+    key: Any = None,
+    other_errors: Sequence[FieldError] = (),
+) -> LocalCharacteristicView:
+    """Add an active local characteristic; the key is made from the label unless given."""
+    _ensure_administrator(actor)
     async with write_transaction():
-        if await LocalCharacteristic.exists().where(LocalCharacteristic.key == key).run():
-            raise InvalidInput.single(
-                "key", f"{key} is already used; keys are unique and never reused"
-            )
-        await _ensure_label_free(label)
+        label, description, key = clean_new_local(
+            label, description, key, await list_local(), other_errors
+        )
         now = utcnow()
         await LocalCharacteristic.insert(
             LocalCharacteristic(
@@ -199,33 +257,39 @@ async def create_local(
 async def update_local(
     actor: Actor,
     key: str,
-    expected_version: int,
+    expected_version: Any,
     *,
-    label: str | None = None,
-    description: str | None = None,
-    active: bool | None = None,
+    label: Any = None,
+    description: Any = None,
+    active: Any = None,
+    other_errors: Sequence[FieldError] = (),
 ) -> LocalCharacteristicView:
     """Rename, describe, deactivate or reactivate a local characteristic; stale versions get 409."""
     _ensure_administrator(actor)
     async with write_transaction():
         before = await get_local(key)
-        if before.version != expected_version:
-            raise StaleVersion(f"local characteristic {key}", expected_version, before.version)
-        errors = ErrorCollector()
-        new_label, new_description = _clean_label_and_description(
-            errors,
-            before.label if label is None else label,
-            before.description if description is None else description,
+        lock = ErrorCollector(list(other_errors))
+        expected = check_lock(lock, expected_version)
+        if lock.errors:
+            other_errors = lock.errors
+        elif before.version != expected:
+            raise ChangedMeanwhile(
+                f"the local characteristic {before.label}", expected, before.version
+            )
+        new_label, new_description, new_active = clean_local_change(
+            before,
+            await list_local(),
+            label=label,
+            description=description,
+            active=active,
+            other_errors=other_errors,
         )
-        errors.raise_if_any()
-        if new_label.lower() != before.label.lower():
-            await _ensure_label_free(new_label, except_key=key)
 
         await LocalCharacteristic.update(
             {
                 LocalCharacteristic.label: new_label,
                 LocalCharacteristic.description: new_description,
-                LocalCharacteristic.active: before.active if active is None else active,
+                LocalCharacteristic.active: new_active,
                 LocalCharacteristic.updated_at: utcnow(),
                 LocalCharacteristic.version: before.version + 1,
             }

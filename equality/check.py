@@ -12,7 +12,7 @@ from equality.readiness import (
     decide_readiness,
 )
 from equality.rules import ASSESSMENT, SCREENING, flagged_impacts
-from equality.service import outcome_of
+from equality.permissions import outcome_of
 from governance import assessments
 from governance.assessments import VersionView
 from governance.clock import london_today

@@ -16,11 +16,12 @@ from equality import characteristics as local_characteristics
 from equality import service
 from equality.rules import SLUG_KINDS
 from governance import audit
-from governance.clock import records_dated, utcnow
+from governance.clock import london_today, records_dated, utcnow
 from governance.database import write_transaction
 from governance.packages import DemoContext
 
 logger = logging.getLogger(__name__)
+
 
 def merge_content(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     """Return ``base`` with ``changes`` applied; nested objects are merged key by key."""
@@ -31,6 +32,24 @@ def merge_content(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[s
         else:
             merged[key] = value
     return merged
+
+
+def with_due_dates(content: Mapping[str, Any], loaded_on: dt.date) -> dict[str, Any]:
+    """Return demo content with each ``due_in_days`` replaced by the ``due_date`` it stands for."""
+    resolved: dict[str, Any] = {}
+    for key, value in content.items():
+        if key == "due_in_days":
+            resolved["due_date"] = (loaded_on + dt.timedelta(days=value)).isoformat()
+        elif isinstance(value, Mapping):
+            resolved[key] = with_due_dates(value, loaded_on)
+        elif isinstance(value, list):
+            resolved[key] = [
+                with_due_dates(item, loaded_on) if isinstance(item, Mapping) else item
+                for item in value
+            ]
+        else:
+            resolved[key] = value
+    return resolved
 
 
 def _days_ago(loaded_at: dt.datetime, days: int) -> dt.datetime:
@@ -49,9 +68,8 @@ async def _load_record(
     for step in record["versions"]:
         with records_dated(_days_ago(loaded_at, step["started_days_ago"])):
             view = await service.start_version(author, reference, kind)
-            data = merge_content(
-                service.editable_input(kind, view.content), step.get("content", {})
-            )
+            changes = with_due_dates(step.get("content", {}), london_today(loaded_at))
+            data = merge_content(service.editable_input(kind, view.content), changes)
             view = await service.save_draft(
                 author, reference, kind, view.number, view.version, data
             )

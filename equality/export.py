@@ -22,7 +22,7 @@ from equality.rules import (
     parse_date,
     screened_characteristics,
 )
-from equality.service import outcome_of
+from equality.permissions import outcome_of
 from governance import documents
 from governance.assessments import SignOffView, VersionView
 from governance.clock import format_date, format_datetime, utcnow

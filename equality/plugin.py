@@ -7,6 +7,7 @@ from pathlib import Path
 
 from equality import api, pages, queues, service
 from equality.labels import history_label
+from equality.permissions import outcome_of
 from equality.check import CHECK, run as run_check
 from equality.demo import load_demo
 from equality.rules import ASSESSMENT, OUTCOMES, SCREENING
@@ -26,7 +27,7 @@ async def use_case_panel(use_case: UseCaseRef, actor: Actor) -> UseCasePanel:
     screening = record.latest(SCREENING)
     results = await run_check(use_case, utcnow())
     blockers = [result for result in results if not result.passed]
-    outcome = service.outcome_of(screening) if screening else None
+    outcome = outcome_of(screening) if screening else None
     return UseCasePanel(
         title="Equality",
         template="equality/panel.html",

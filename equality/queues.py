@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from equality.rules import ASSESSMENT, KIND_LABELS, KIND_SLUGS, KINDS, OUTCOME_REQUIRED, SCREENING
-from equality.service import outcome_of
+from equality.permissions import decision_refusal, outcome_of
 from governance import assessments, register
 from governance.assessments import VersionView
 from governance.audit import Actor
@@ -136,6 +136,7 @@ async def lead_queue(actor: Actor) -> list[QueueItem]:
     """Home-page queue for the equality lead: decisions waiting and reviews due."""
     if not actor.has_any(Role.EQUALITY_LEAD):
         return []
+    # A lead who wrote, edited or submitted a version cannot decide it, so it is not their task.
     items = [
         QueueItem(
             title=f"Decide: {item.view.use_case_ref} {item.kind_label.lower()} version {item.view.number}",
@@ -144,6 +145,7 @@ async def lead_queue(actor: Actor) -> list[QueueItem]:
             detail=item.change_summary,
         )
         for item in await decisions_waiting()
+        if decision_refusal(actor.account_id, True, item.view, item.view) is None
     ]
     for item in await reviews_due():
         when = "was due" if item.overdue else "is due"

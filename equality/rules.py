@@ -15,7 +15,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from governance.assessments import add_months, register_kind_label
+from governance.assessments import (
+    add_months,
+    check_due_date,
+    check_review_date,
+    register_kind_label,
+)
 from governance.errors import ErrorCollector
 
 SCREENING = "equality_screening"
@@ -68,6 +73,9 @@ OUTCOMES: dict[str, str] = {
     OUTCOME_NOT_NEEDED: "No full assessment needed",
     OUTCOME_REQUIRED: "Full assessment required",
 }
+
+# The equality lead's decisions, each with the status and decision it records.
+DECISIONS = {"approve": "approved", "request_changes": "changes_requested", "reject": "rejected"}
 
 TEXT_LIMIT = 8_000
 SHORT_TEXT_LIMIT = 200
@@ -176,6 +184,22 @@ def _date(errors: ErrorCollector, name: str, value: Any) -> str:
         errors.add(name, "must be a date between the years 2000 and 2100")
         return ""
     return day.isoformat()
+
+
+def _due_date(errors: ErrorCollector, name: str, value: Any, today: dt.date) -> str:
+    """Return a due date as ISO text, or "" after recording why it is not a real or future date."""
+    text = _date(errors, name, value)
+    if not text:
+        return ""
+    problem = check_due_date(dt.date.fromisoformat(text), today)
+    if problem:
+        errors.add(name, problem)
+        return ""
+    return text
+
+
+def _has_error(errors: ErrorCollector, name: str) -> bool:
+    return any(error.field == name for error in errors.errors)
 
 
 # Screening -----------------------------------------------------------------------------------------
@@ -312,9 +336,9 @@ def clean_screening(
         )
         evidence = _text(errors, f"{base}.evidence", answer.get("evidence"))
         if complete:
-            if not impact and f"{base}.impact" not in {error.field for error in errors.errors}:
+            if not impact and not _has_error(errors, f"{base}.impact"):
                 errors.add(f"{base}.impact", f"choose the likely impact on {item.label.lower()}")
-            if not affected and f"{base}.affected" not in {error.field for error in errors.errors}:
+            if not affected and not _has_error(errors, f"{base}.affected"):
                 errors.add(f"{base}.affected", "choose who is affected: public, staff or both")
             if not evidence:
                 errors.add(
@@ -441,15 +465,16 @@ def _remains(errors: ErrorCollector, name: str, value: Any) -> bool | None:
 
 
 def clean_assessment(
-    data: Mapping[str, Any], basis: ScreeningBasis, *, complete: bool
+    data: Mapping[str, Any], basis: ScreeningBasis, *, complete: bool, today: dt.date
 ) -> dict[str, Any]:
     """Check and normalise full-assessment content; raise ``InvalidInput`` naming every bad field.
 
     ``data`` may hold ``impacts`` (key -> mitigation, owner, due_date, remains, justification),
     ``action_plan`` (a list of action, owner, due_date) and ``engagement``. The impacts to cover are
-    those that ``basis`` flagged. With ``complete`` (submission) every impact needs a mitigation,
-    an owner, a due date and whether an impact remains, with a justification if one does. The plan
-    then needs at least one action, and the engagement or consultation done must be described.
+    those that ``basis`` flagged. Due dates must be ``today`` or later, in drafts too. With
+    ``complete`` (submission) every impact needs a mitigation, an owner, a due date and whether an
+    impact remains, with a justification if one does. The plan then needs at least one action, and
+    the engagement or consultation done must be described.
     """
     errors = ErrorCollector()
     for name in sorted(set(data) - {"impacts", "action_plan", "engagement"}):
@@ -475,7 +500,7 @@ def clean_assessment(
             errors.add(f"{base}.{name}", f"unknown field; use {', '.join(sorted(allowed))}")
         mitigation = _text(errors, f"{base}.mitigation", entry.get("mitigation"))
         owner = _text(errors, f"{base}.owner", entry.get("owner"), SHORT_TEXT_LIMIT)
-        due_date = _date(errors, f"{base}.due_date", entry.get("due_date"))
+        due_date = _due_date(errors, f"{base}.due_date", entry.get("due_date"), today)
         remains = _remains(errors, f"{base}.remains", entry.get("remains"))
         justification = _text(errors, f"{base}.justification", entry.get("justification"))
         if complete:
@@ -492,7 +517,7 @@ def clean_assessment(
                 errors.add(
                     f"{base}.remains", f"say whether an impact on {what} remains after mitigation"
                 )
-            if remains and not justification:
+            if remains and not justification and not _has_error(errors, f"{base}.justification"):
                 errors.add(
                     f"{base}.justification",
                     f"justify why the remaining impact on {what} is acceptable",
@@ -525,7 +550,7 @@ def clean_assessment(
             )
         action = _text(errors, f"{base}.action", row.get("action"))
         owner = _text(errors, f"{base}.owner", row.get("owner"), SHORT_TEXT_LIMIT)
-        due_date = _date(errors, f"{base}.due_date", row.get("due_date"))
+        due_date = _due_date(errors, f"{base}.due_date", row.get("due_date"), today)
         if not (action or owner or due_date or row.get("due_date")):
             continue
         if not action:
@@ -562,6 +587,70 @@ def remaining_impacts(content: Mapping[str, Any]) -> list[str]:
         for key, entry in (content.get("impacts") or {}).items()
         if isinstance(entry, Mapping) and entry.get("remains")
     ]
+
+
+# The equality lead's inputs -------------------------------------------------------------------------
+
+
+def check_lock(errors: ErrorCollector, value: Any) -> int:
+    """Return the record version a request was based on, or 0 after recording that it is unusable.
+
+    Every write names the ``version`` of the row it read (optimistic locking), so that a change made
+    meanwhile by someone else is reported instead of overwritten.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    errors.add(
+        "version",
+        "is missing or not a positive whole number; read the record again and send the "
+        '"version" it returns',
+    )
+    return 0
+
+
+def clean_decision(action: Any, summary: Any, reasons: Any) -> tuple[str, str, str]:
+    """Check the equality lead's decision; raise ``InvalidInput`` naming every bad field.
+
+    Returns (action, summary, reasons). Reasons are required to request changes or reject, so that
+    the author knows what to change.
+    """
+    errors = ErrorCollector()
+    if action is None or action == "":
+        errors.add("action", "choose approve, request changes or reject")
+    elif not isinstance(action, str) or action not in DECISIONS:
+        errors.add("action", f"{action!r} is not a decision; use one of: {', '.join(DECISIONS)}")
+    summary = _text(errors, "summary", summary)
+    reasons = _text(errors, "reasons", reasons)
+    needs_reasons = action in ("request_changes", "reject")
+    if needs_reasons and not reasons and not _has_error(errors, "reasons"):
+        errors.add("reasons", "give the reasons, so that the author knows what to change")
+    errors.raise_if_any()
+    return action, summary, reasons
+
+
+def clean_revocation(reason: Any) -> str:
+    """Check the reason for revoking an approval; raise ``InvalidInput`` if missing or too long."""
+    errors = ErrorCollector()
+    reason = _text(errors, "reason", reason)
+    if not reason and not _has_error(errors, "reason"):
+        errors.add("reason", "give the reason for revoking the approval")
+    errors.raise_if_any()
+    return reason
+
+
+def clean_review_change(review_date: Any, reason: Any, today: dt.date) -> tuple[dt.date, str]:
+    """Check a new review date and its reason; raise ``InvalidInput`` naming every problem."""
+    errors = ErrorCollector()
+    day = parse_date(review_date)
+    problem = check_review_date(day, today)
+    if problem:
+        errors.add("review_date", problem)
+    reason = _text(errors, "reason", reason)
+    if not reason and not _has_error(errors, "reason"):
+        errors.add("reason", "give the reason for changing the review date")
+    errors.raise_if_any()
+    assert day is not None
+    return day, reason
 
 
 # Review dates --------------------------------------------------------------------------------------

@@ -14,39 +14,53 @@ the readiness check names the impacts it does not cover.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from equality import characteristics as local_characteristics
+from equality.permissions import (
+    AlreadyRecorded,
+    ChangedMeanwhile,
+    Refusal,
+    approval_refusal,
+    approved_change_refusal,
+    basis_refusal,
+    basis_version,
+    decision_refusal,
+    edit_refusal,
+    named,
+    start_refusal,
+    status_words,
+)
 from equality.rules import (
     ASSESSMENT,
+    DECISIONS,
     KIND_LABELS,
     KINDS,
-    OUTCOME_REQUIRED,
     SCHEMAS,
     SCREENING,
-    TEXT_LIMIT,
     ScreeningBasis,
     blank_assessment,
     blank_screening,
+    check_lock,
     clean_assessment,
+    clean_decision,
+    clean_review_change,
+    clean_revocation,
     clean_screening,
     flagged_impacts,
     rebase_assessment,
     rebase_screening,
     review_date_for,
-    screened_characteristics,
-    screening_outcome,
 )
 from governance import assessments, golive, register
 from governance.assessments import Change, SignOffView, VersionView, Workflow
 from governance.audit import Actor
-from governance.clock import london_today, utcnow
+from governance.clock import format_datetime, london_today, utcnow
 from governance.database import write_transaction
-from governance.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
+from governance.errors import Conflict, ErrorCollector, Forbidden, InvalidInput, NotFound
 from governance.register import UseCaseView
 from governance.roles import Role
 
@@ -65,7 +79,6 @@ WORKFLOW = Workflow(
     frozen_by=frozenset({"submit"}),
 )
 
-DECISIONS = {"approve": "approved", "request_changes": "changes_requested", "reject": "rejected"}
 # The meaning of the equality lead's signature for each decision, stored with the sign-off.
 MEANINGS: dict[tuple[str, str], str] = {
     (SCREENING, "approve"): "Equality screening approved: due regard shown",
@@ -80,9 +93,17 @@ MEANINGS: dict[tuple[str, str], str] = {
     (ASSESSMENT, "reject"): "Full equality impact assessment rejected",
     (ASSESSMENT, "revoke"): "Approval of the full equality impact assessment revoked",
 }
+# The past tense of each decision, as in "You already approved ...".
+DECISION_VERBS = {
+    "approved": "approved",
+    "changes_requested": "requested changes to",
+    "rejected": "rejected",
+}
 
 AUTHOR_ROLES = (Role.CENTRAL_TEAM, Role.BUSINESS_OWNER)
 LEAD_ROLES = (Role.EQUALITY_LEAD,)
+
+T = TypeVar("T")
 
 
 # Checks --------------------------------------------------------------------------------------------
@@ -91,7 +112,9 @@ LEAD_ROLES = (Role.EQUALITY_LEAD,)
 def check_kind(kind: str) -> str:
     """Return ``kind`` if it is an equality assessment kind; raise ``NotFound`` otherwise."""
     if kind not in KINDS:
-        raise NotFound(f"unknown equality record {kind!r}; use one of: {', '.join(KINDS)}")
+        raise NotFound(
+            f"There is no equality record called {kind!r}. Use one of: {', '.join(KINDS)}."
+        )
     return kind
 
 
@@ -110,16 +133,24 @@ async def may_author(actor: Actor, use_case: UseCaseView) -> bool:
 
 def ensure_lead(actor: Actor, what: str) -> None:
     if not actor.has_any(*LEAD_ROLES):
-        raise Forbidden(f"{what} needs the equality lead role")
+        raise Forbidden(f"{what[:1].upper()}{what[1:]} needs the equality lead role.")
 
 
-def _clean_note(name: str, value: str | None, limit: int = TEXT_LIMIT) -> str:
-    text = (value or "").strip()
-    if len(text) > limit:
-        raise InvalidInput.single(
-            name, f"must be at most {limit:,} characters (it has {len(text):,})"
-        )
-    return text
+def _raise(refusal: Refusal | None) -> None:
+    if refusal is not None:
+        raise refusal.error()
+
+
+def checked_request(expected_version: Any, clean: Callable[[], T]) -> tuple[int, T]:
+    """Run ``clean`` and check the request's lock value, then raise the problems of both at once."""
+    errors = ErrorCollector()
+    expected = check_lock(errors, expected_version)
+    try:
+        result = clean()
+    except InvalidInput as error:
+        raise InvalidInput([*errors.errors, *error.errors]) from None
+    errors.raise_if_any()
+    return expected, result
 
 
 # Reading -------------------------------------------------------------------------------------------
@@ -140,20 +171,20 @@ class EqualityRecord:
         versions = self.versions(kind)
         return versions[-1] if versions else None
 
+    def version(self, kind: str, number: int) -> VersionView:
+        for item in self.versions(kind):
+            if item.number == number:
+                return item
+        raise NotFound(
+            f"{self.use_case.reference} has no {KIND_LABELS[kind].lower()} version {number}."
+        )
+
     @property
     def basis(self) -> VersionView | None:
         """The screening version a full assessment responds to, if it needs one."""
-        version = basis_version(self.screening)
-        if version is not None and outcome_of(version) == OUTCOME_REQUIRED:
-            return version
-        return None
-
-
-def outcome_of(view: VersionView) -> str | None:
-    """Return a screening version's outcome, worked out again from its answers."""
-    return screening_outcome(
-        screened_characteristics(view.content), view.content.get("characteristics") or {}
-    )
+        if basis_refusal(self.screening) is not None:
+            return None
+        return basis_version(self.screening)
 
 
 async def load_record(reference: str) -> EqualityRecord:
@@ -165,9 +196,22 @@ async def load_record(reference: str) -> EqualityRecord:
     )
 
 
+async def _version(use_case: UseCaseView, kind: str, number: int) -> VersionView:
+    try:
+        return await assessments.get_version(use_case.id, kind, number)
+    except NotFound:
+        raise NotFound(
+            f"{use_case.reference} has no {KIND_LABELS[kind].lower()} version {number}."
+        ) from None
+
+
+async def _screening_versions(use_case_id: int) -> list[VersionView]:
+    return await assessments.list_versions(use_case_id, SCREENING)
+
+
 async def get_version(reference: str, kind: str, number: int) -> VersionView:
     use_case = await register.get_use_case(reference)
-    return await assessments.get_version(use_case.id, check_kind(kind), number)
+    return await _version(use_case, check_kind(kind), number)
 
 
 async def list_versions(reference: str, kind: str) -> list[VersionView]:
@@ -184,39 +228,12 @@ def _basis_from(view: VersionView) -> ScreeningBasis:
     return ScreeningBasis(view.number, view.content_hash, tuple(flagged_impacts(view.content)))
 
 
-def basis_version(screening: list[VersionView]) -> VersionView | None:
-    """Return the screening version a full assessment responds to, or None.
-
-    That is the newest screening version that is submitted or approved and not revoked: drafts and
-    versions sent back or rejected are skipped, so revising the screening does not stop work on
-    the full assessment.
-    """
-    candidates = [
-        item
-        for item in screening
-        if item.status in ("submitted", "approved") and item.revoked_at is None
-    ]
-    return candidates[-1] if candidates else None
-
-
 async def screening_basis(use_case_id: int) -> ScreeningBasis:
     """Return what a full assessment must respond to; raise ``Conflict`` when none is needed yet."""
     versions = await assessments.list_versions(use_case_id, SCREENING)
-    if not versions:
-        raise Conflict("no equality screening exists yet; screen the use case first")
+    _raise(basis_refusal(versions))
     basis = basis_version(versions)
-    if basis is None:
-        latest = versions[-1]
-        state = "revoked" if latest.revoked_at else latest.status.replace("_", " ")
-        raise Conflict(
-            f"equality screening version {latest.number} is {state}; a full assessment can "
-            "start once a screening that finds a negative or not known impact is submitted"
-        )
-    if outcome_of(basis) != OUTCOME_REQUIRED:
-        raise Conflict(
-            f"equality screening version {basis.number} found no negative or not known impact, "
-            "so no full equality impact assessment is needed"
-        )
+    assert basis is not None
     return _basis_from(basis)
 
 
@@ -235,7 +252,7 @@ async def diff_version(
     versions = await list_versions(reference, kind)
     by_number = {item.number: item for item in versions}
     if number not in by_number:
-        raise NotFound(f"no {KIND_LABELS[kind].lower()} version {number} for {reference}")
+        raise NotFound(f"{reference} has no {KIND_LABELS[kind].lower()} version {number}.")
     view = by_number[number]
     if against is None:
         base = _previous_approved(versions, number) or by_number.get(number - 1)
@@ -250,14 +267,21 @@ async def diff_version(
 # Writing -------------------------------------------------------------------------------------------
 
 
-async def _clean_content(
-    kind: str, use_case_id: int, data: Mapping[str, Any], *, complete: bool
-) -> dict[str, Any]:
+Cleaner = Callable[[Mapping[str, Any], bool], dict[str, Any]]
+
+
+async def content_cleaner(kind: str, use_case_id: int) -> Cleaner:
+    """Return ``clean(data, complete)`` for ``kind``, bound to what it is checked against now.
+
+    A screening is checked against today's characteristics, a full assessment against the
+    screening it responds to and today's date (due dates must not be past).
+    """
     if kind == SCREENING:
-        return clean_screening(
-            data, await local_characteristics.current_characteristics(), complete=complete
-        )
-    return clean_assessment(data, await screening_basis(use_case_id), complete=complete)
+        characteristics = await local_characteristics.current_characteristics()
+        return lambda data, complete: clean_screening(data, characteristics, complete=complete)
+    basis = await screening_basis(use_case_id)
+    today = london_today(utcnow())
+    return lambda data, complete: clean_assessment(data, basis, complete=complete, today=today)
 
 
 def editable_input(kind: str, content: Mapping[str, Any]) -> dict[str, Any]:
@@ -293,13 +317,13 @@ async def start_version(actor: Actor, reference: str, kind: str) -> VersionView:
     use_case = await register.get_use_case(reference)
     await ensure_author(actor, use_case)
     async with write_transaction():
-        previous = await assessments.latest_version(use_case.id, kind)
-        if previous is not None and previous.status in WORKFLOW.editable:
-            raise Conflict(
-                f"{KIND_LABELS[kind].lower()} version {previous.number} is still a draft; edit it "
-                "instead of starting another",
-                extra={"draft_version": previous.number},
-            )
+        versions = await assessments.list_versions(use_case.id, kind)
+        if kind == SCREENING:
+            screening = versions
+        else:
+            screening = await _screening_versions(use_case.id)
+        _raise(start_refusal(kind, True, versions, screening))
+        previous = versions[-1] if versions else None
         if previous is not None:
             content = await _rebased(kind, use_case.id, previous.content)
         elif kind == SCREENING:
@@ -318,77 +342,187 @@ async def save_draft(
     reference: str,
     kind: str,
     number: int,
-    expected_version: int,
+    expected_version: Any,
     data: Mapping[str, Any],
 ) -> VersionView:
-    """Replace a draft's content after checking each value; unanswered fields are allowed until submission."""
-    check_kind(kind)
-    use_case = await register.get_use_case(reference)
-    await ensure_author(actor, use_case)
-    async with write_transaction():
-        view = await assessments.get_version(use_case.id, kind, number)
-        if view.status not in WORKFLOW.editable:
-            raise Conflict(
-                f"{KIND_LABELS[kind].lower()} version {number} is {view.status.replace('_', ' ')} "
-                "and frozen; start a new version to change it"
-            )
-        content = await _clean_content(kind, use_case.id, data, complete=False)
-        return await assessments.save_draft(actor, view, expected_version, content, WORKFLOW)
+    """Replace a draft's content after checking each value; unanswered fields are allowed until submission.
 
-
-async def submit(
-    actor: Actor, reference: str, kind: str, number: int, expected_version: int
-) -> VersionView:
-    """Check that every answer is given, then freeze and hash the draft for the equality lead.
-
-    The draft is first moved onto the current characteristics (screening), or onto the impacts of
-    the screening it responds to (full assessment), so that what is frozen is complete and current.
+    A save whose content equals what is stored changes nothing, so it succeeds even when its
+    ``expected_version`` is out of date (a double click on "Save draft").
     """
     check_kind(kind)
     use_case = await register.get_use_case(reference)
     await ensure_author(actor, use_case)
     async with write_transaction():
-        view = await assessments.get_version(use_case.id, kind, number)
-        if view.status not in WORKFLOW.editable:
-            raise Conflict(
-                f"{KIND_LABELS[kind].lower()} version {number} is already "
-                f"{view.status.replace('_', ' ')}; only a draft can be submitted"
-            )
-        if view.version != expected_version:
-            raise StaleVersion(
-                f"{KIND_LABELS[kind].lower()} version {number}", expected_version, view.version
-            )
-
-        rebased = await _rebased(kind, use_case.id, view.content)
-        content = await _clean_content(
-            kind, use_case.id, editable_input(kind, rebased), complete=True
-        )
-        if content != view.content:
-            view = await assessments.save_draft(actor, view, expected_version, content, WORKFLOW)
-        return await assessments.apply_action(actor, view, view.version, WORKFLOW, "submit")
+        view = await _version(use_case, kind, number)
+        _raise(edit_refusal(True, view, await _screening_versions(use_case.id)))
+        clean = await content_cleaner(kind, use_case.id)
+        expected, content = checked_request(expected_version, lambda: clean(data, False))
+        if view.version != expected:
+            if content == view.content:
+                return view
+            raise ChangedMeanwhile(named(kind, number).lower(), expected, view.version)
+        return await assessments.save_draft(actor, view, expected, content, WORKFLOW)
 
 
-async def _ensure_assessment_approvable(use_case_id: int, view: VersionView) -> None:
-    """Raise ``Conflict`` unless the screening on record is approved and the version covers its impacts."""
-    screening = await assessments.latest_version(use_case_id, SCREENING)
-    if screening is None or screening.status != "approved" or screening.revoked_at is not None:
-        state = "missing"
-        if screening is not None:
-            state = "revoked" if screening.revoked_at else screening.status.replace("_", " ")
-        raise Conflict(
-            f"the equality screening on record is {state}; approve the screening before the full "
-            "assessment that responds to it"
+def _repeat_submission(actor: Actor, view: VersionView) -> AlreadyRecorded | None:
+    """Return the error for a repeated "submit" by the person who submitted ``view``, or None."""
+    if view.status == "draft" or view.submitted_by_id != actor.account_id:
+        return None
+    since = "it was submitted once"
+    if view.status != "submitted":
+        since = f"it is now {status_words(view)}"
+    return AlreadyRecorded(
+        f"You already submitted {named(view.kind, view.number).lower()} on "
+        f"{format_datetime(view.submitted_at)}, so {since}.",
+        by_you=True,
+        outcome="submitted",
+    )
+
+
+async def _freeze(
+    actor: Actor, kind: str, use_case_id: int, view: VersionView, clean: Cleaner
+) -> VersionView:
+    """Check that every answer is given, then freeze and hash the draft.
+
+    The draft is first moved onto the current characteristics (screening), or onto the impacts of
+    the screening it responds to (full assessment), so that what is frozen is complete and current.
+    """
+    rebased = await _rebased(kind, use_case_id, view.content)
+    content = clean(editable_input(kind, rebased), True)
+    if content != view.content:
+        view = await assessments.save_draft(actor, view, view.version, content, WORKFLOW)
+    return await assessments.apply_action(actor, view, view.version, WORKFLOW, "submit")
+
+
+async def submit(
+    actor: Actor, reference: str, kind: str, number: int, expected_version: Any
+) -> VersionView:
+    """Check that every answer is given, then freeze and hash the draft for the equality lead."""
+    check_kind(kind)
+    use_case = await register.get_use_case(reference)
+    await ensure_author(actor, use_case)
+    errors = ErrorCollector()
+    expected = check_lock(errors, expected_version)
+    errors.raise_if_any()
+    async with write_transaction():
+        view = await _version(use_case, kind, number)
+        repeat = _repeat_submission(actor, view)
+        if repeat is not None:
+            raise repeat
+        _raise(edit_refusal(True, view, await _screening_versions(use_case.id)))
+        if view.version != expected:
+            raise ChangedMeanwhile(named(kind, number).lower(), expected, view.version)
+        clean = await content_cleaner(kind, use_case.id)
+        return await _freeze(actor, kind, use_case.id, view, clean)
+
+
+@dataclass(frozen=True)
+class SubmitAttempt:
+    """The outcome of "save and submit": ``view`` is the submitted version, or the draft as saved.
+
+    ``problems`` lists every reason the draft could not be submitted; None when it was submitted.
+    """
+
+    view: VersionView
+    problems: InvalidInput | None = None
+
+
+async def save_and_submit(
+    actor: Actor,
+    reference: str,
+    kind: str,
+    number: int,
+    expected_version: Any,
+    data: Mapping[str, Any],
+) -> SubmitAttempt:
+    """Save the draft and submit it in one step, reporting every problem of both at once.
+
+    Raises ``InvalidInput`` and stores nothing when a value is invalid even for a draft. When the
+    values are valid but some answers are missing, saves the draft and returns the problems, so
+    that the author keeps their work and sees the whole list. A repeat of a submission the same
+    person already made, with the same content, raises ``AlreadyRecorded``.
+    """
+    check_kind(kind)
+    use_case = await register.get_use_case(reference)
+    await ensure_author(actor, use_case)
+    async with write_transaction():
+        view = await _version(use_case, kind, number)
+        repeat = _repeat_submission(actor, view)
+        if repeat is not None and await _matches(kind, use_case.id, data, view.content):
+            raise repeat
+        _raise(edit_refusal(True, view, await _screening_versions(use_case.id)))
+        clean = await content_cleaner(kind, use_case.id)
+
+        lock = ErrorCollector()
+        expected = check_lock(lock, expected_version)
+        try:
+            content = clean(data, True)
+            incomplete = None
+        except InvalidInput as error:
+            incomplete = InvalidInput([*lock.errors, *error.errors])
+        if incomplete is None:
+            lock.raise_if_any()
+            if content != view.content:
+                if view.version != expected:
+                    raise ChangedMeanwhile(named(kind, number).lower(), expected, view.version)
+                view = await assessments.save_draft(actor, view, expected, content, WORKFLOW)
+            return SubmitAttempt(await _freeze(actor, kind, use_case.id, view, clean))
+
+        # Some answers are missing: keep what can be kept as a draft, then report everything.
+        try:
+            draft = clean(data, False)
+        except InvalidInput:
+            raise incomplete from None
+        if lock.errors:
+            raise incomplete
+        if draft != view.content:
+            if view.version != expected:
+                raise ChangedMeanwhile(named(kind, number).lower(), expected, view.version)
+            view = await assessments.save_draft(actor, view, expected, draft, WORKFLOW)
+    return SubmitAttempt(view, incomplete)
+
+
+async def _matches(
+    kind: str, use_case_id: int, data: Mapping[str, Any], content: Mapping[str, Any]
+) -> bool:
+    """Return whether ``data`` is complete and, once cleaned, equal to ``content``."""
+    try:
+        clean = await content_cleaner(kind, use_case_id)
+        return clean(data, True) == content
+    except (InvalidInput, Conflict):
+        return False
+
+
+async def _repeat_decision(view: VersionView, actor: Actor, action: str) -> AlreadyRecorded | None:
+    """Return the error for a decision that is already on record, or None.
+
+    The same decision from the same lead is a double click, so nothing is lost. The same decision
+    from another lead means that this lead's signature was not recorded, and the message names the
+    lead who signed.
+    """
+    decision = DECISIONS.get(action)
+    if decision is None or view.decision != decision or view.revoked_at is not None:
+        return None
+    signed = [item for item in await sign_offs(view) if item.decision == decision]
+    if not signed:
+        return None
+    sign_off = signed[-1]
+    verb = DECISION_VERBS[decision]
+    what = named(view.kind, view.number).lower()
+    when = format_datetime(sign_off.signed_at)
+    if sign_off.account_id == actor.account_id:
+        return AlreadyRecorded(
+            f"You already {verb} {what} on {when}; it was recorded once.",
+            by_you=True,
+            outcome=decision,
         )
-    covered = set((view.content.get("impacts") or {}).keys())
-    missing = [
-        impact.label for impact in flagged_impacts(screening.content) if impact.key not in covered
-    ]
-    if missing:
-        raise Conflict(
-            f"full assessment version {view.number} does not cover {', '.join(missing)}, which "
-            f"screening version {screening.number} found; request changes so that the author "
-            "starts a version that covers them"
-        )
+    return AlreadyRecorded(
+        f"{sign_off.signer_name} already {verb} {what} on {when}, so your decision was not "
+        "recorded.",
+        by_you=False,
+        outcome=decision,
+    )
 
 
 async def decide(
@@ -396,53 +530,41 @@ async def decide(
     reference: str,
     kind: str,
     number: int,
-    expected_version: int,
-    action: str,
+    expected_version: Any,
+    action: Any,
     *,
-    summary: str = "",
-    reasons: str = "",
+    summary: Any = "",
+    reasons: Any = "",
 ) -> VersionView:
     """Record the equality lead's decision on the latest submitted version and sign it.
 
     Raises ``Forbidden`` unless the actor is an equality lead who did not write, edit or submit
-    the version. Raises ``Conflict`` when the version is not the latest or not awaiting a decision.
-    Raises ``StaleVersion`` when another decision got there first, so exactly one is recorded.
+    the version, and ``InvalidInput`` naming every bad field. Raises ``Conflict`` when the version
+    is not the latest or not awaiting a decision (``AlreadyRecorded`` when it already has this
+    decision), and ``StaleVersion`` when another change got there first, so exactly one decision
+    is recorded.
     """
     check_kind(kind)
     ensure_lead(actor, "deciding on an equality screening or full assessment")
-    if action not in DECISIONS:
-        raise InvalidInput.single(
-            "action", f"{action!r} is not a decision; use one of: {', '.join(DECISIONS)}"
-        )
-    summary = _clean_note("summary", summary)
-    reasons = _clean_note("reasons", reasons)
-    if action != "approve" and not reasons:
-        raise InvalidInput.single(
-            "reasons", "give the reasons, so that the author knows what to change"
-        )
+    expected, (action, summary, reasons) = checked_request(
+        expected_version, lambda: clean_decision(action, summary, reasons)
+    )
 
     use_case = await register.get_use_case(reference)
     async with write_transaction():
-        view = await assessments.get_version(use_case.id, kind, number)
-        assessments.ensure_independent(actor, view, "approve or reject")
+        view = await _version(use_case, kind, number)
         latest = await assessments.latest_version(use_case.id, kind)
-        if latest is not None and latest.number != view.number:
-            raise Conflict(
-                f"{KIND_LABELS[kind].lower()} version {number} is not the latest: version "
-                f"{latest.number} is on record, so decide that one",
-                extra={"latest_version": latest.number},
-            )
-        if view.version != expected_version:
-            raise StaleVersion(
-                f"{KIND_LABELS[kind].lower()} version {number}", expected_version, view.version
-            )
-        if view.status != "submitted":
-            raise Conflict(
-                f"{KIND_LABELS[kind].lower()} version {number} is {view.status.replace('_', ' ')}, "
-                "not waiting for a decision"
-            )
-        if kind == ASSESSMENT and action == "approve":
-            await _ensure_assessment_approvable(use_case.id, view)
+        refusal = decision_refusal(actor.account_id, True, view, latest)
+        if refusal is not None and refusal.status_code == 409:
+            repeat = await _repeat_decision(view, actor, action)
+            if repeat is not None:
+                raise repeat
+        _raise(refusal)
+        if view.version != expected:
+            raise ChangedMeanwhile(named(kind, number).lower(), expected, view.version)
+        if action == "approve":
+            screening = await assessments.latest_version(use_case.id, SCREENING)
+            _raise(approval_refusal(view, screening))
 
         review_date = None
         if action == "approve":
@@ -450,7 +572,7 @@ async def decide(
         after = await assessments.apply_action(
             actor,
             view,
-            expected_version,
+            expected,
             WORKFLOW,
             action,
             decision=DECISIONS[action],
@@ -474,37 +596,28 @@ async def decide(
     return after
 
 
-async def _approved_latest(use_case_id: int, kind: str, number: int, what: str) -> VersionView:
-    view = await assessments.get_version(use_case_id, kind, number)
-    latest = await assessments.latest_version(use_case_id, kind)
-    if view.status != "approved":
-        raise Conflict(
-            f"{KIND_LABELS[kind].lower()} version {number} is not approved, so you cannot {what} it"
-        )
-    if view.revoked_at is not None:
-        raise Conflict(f"{KIND_LABELS[kind].lower()} version {number} is already revoked")
-    if latest is not None and latest.number != number:
-        raise Conflict(
-            f"{KIND_LABELS[kind].lower()} version {number} is not the latest: version "
-            f"{latest.number} is on record",
-            extra={"latest_version": latest.number},
-        )
-    return view
-
-
 async def revoke(
-    actor: Actor, reference: str, kind: str, number: int, expected_version: int, reason: str
+    actor: Actor, reference: str, kind: str, number: int, expected_version: Any, reason: Any
 ) -> VersionView:
     """Revoke the approval of the latest version with a reason, and sign the revocation."""
     check_kind(kind)
     ensure_lead(actor, "revoking an equality approval")
-    reason = _clean_note("reason", reason)
-    if not reason:
-        raise InvalidInput.single("reason", "give the reason for revoking the approval")
+    expected, reason = checked_request(expected_version, lambda: clean_revocation(reason))
     use_case = await register.get_use_case(reference)
     async with write_transaction():
-        view = await _approved_latest(use_case.id, kind, number, "revoke")
-        after = await assessments.revoke(actor, view, expected_version, reason)
+        view = await _version(use_case, kind, number)
+        latest = await assessments.latest_version(use_case.id, kind)
+        if view.revoked_at is not None and view.revoked_by == actor.username:
+            raise AlreadyRecorded(
+                f"You already revoked the approval of {named(kind, number).lower()} on "
+                f"{format_datetime(view.revoked_at)}; it was recorded once.",
+                by_you=True,
+                outcome="revoked",
+            )
+        _raise(approved_change_refusal(True, view, latest, "revoke"))
+        if view.version != expected:
+            raise ChangedMeanwhile(named(kind, number).lower(), expected, view.version)
+        after = await assessments.revoke(actor, view, expected, reason)
         await assessments.record_sign_off(
             actor,
             after,
@@ -521,22 +634,22 @@ async def change_review_date(
     reference: str,
     kind: str,
     number: int,
-    expected_version: int,
-    review_date: str | dt.date | None,
-    reason: str,
+    expected_version: Any,
+    review_date: Any,
+    reason: Any,
 ) -> VersionView:
     """Move the review date of the latest approved version, with a reason."""
     check_kind(kind)
     ensure_lead(actor, "changing an equality review date")
-    day = assessments.parse_iso_date(review_date)
-    problem = assessments.check_review_date(day, london_today(utcnow()))
-    if problem:
-        raise InvalidInput.single("review_date", problem)
-    reason = _clean_note("reason", reason)
-    if not reason:
-        raise InvalidInput.single("reason", "give the reason for changing the review date")
+    today = london_today(utcnow())
+    expected, (day, reason) = checked_request(
+        expected_version, lambda: clean_review_change(review_date, reason, today)
+    )
     use_case = await register.get_use_case(reference)
     async with write_transaction():
-        view = await _approved_latest(use_case.id, kind, number, "change the review date of")
-        assert day is not None
-        return await assessments.change_review_date(actor, view, expected_version, day, reason)
+        view = await _version(use_case, kind, number)
+        latest = await assessments.latest_version(use_case.id, kind)
+        _raise(approved_change_refusal(True, view, latest, "change the review date of"))
+        if view.version != expected:
+            raise ChangedMeanwhile(named(kind, number).lower(), expected, view.version)
+        return await assessments.change_review_date(actor, view, expected, day, reason)

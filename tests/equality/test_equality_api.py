@@ -112,6 +112,93 @@ async def test_unknown_body_field_422(client, setup):
     assert error_fields(response) == ["approved"]
 
 
+async def test_screening_body_problems_listed_together(client, setup):
+    await start(client, setup["owner"])
+    data = screening_data({"race": "very bad"})
+    data["proposal"] = 5
+    data["characteristics"]["age"] = "negative"
+    response = await save(client, setup["owner"], {**data, "approved": True})
+    assert response.status_code == 422
+    assert error_fields(response) == [
+        "approved",
+        "proposal",
+        "characteristics.age",
+        "characteristics.race.impact",
+    ]
+
+
+async def test_draft_without_version_named_with_content(client, setup):
+    await start(client, setup["owner"])
+    response = await client.put(
+        f"{BASE}/screening/versions/1",
+        json=screening_data({"race": "very bad"}),
+        headers=setup["owner"],
+    )
+    assert response.status_code == 422
+    assert error_fields(response) == ["version", "characteristics.race.impact"]
+
+
+async def test_decision_body_problems_listed_together(client, setup):
+    await submitted(client, setup)
+    response = await client.post(
+        f"{BASE}/screening/versions/1/decision",
+        json={"action": "reject", "reasons": 7, "signed": True},
+        headers=setup["lead"],
+    )
+    assert response.status_code == 422
+    assert error_fields(response) == ["signed", "version", "reasons"]
+
+
+async def test_review_date_body_problems_listed_together(client, setup):
+    await submitted(client, setup)
+    approved = (await decide(client, setup["lead"])).json()
+    response = await client.post(
+        f"{BASE}/screening/versions/1/review-date",
+        json={"version": approved["version"], "review_date": "2020-01-01", "reason": ""},
+        headers=setup["lead"],
+    )
+    assert response.status_code == 422
+    assert error_fields(response) == ["review_date", "reason"]
+
+
+async def test_past_due_dates_422_on_api(client, setup):
+    await submitted(client, setup, {"disability": "negative"})
+    await decide(client, setup["lead"])
+    await start(client, setup["owner"], "full-assessment")
+    data = assessment_data(["disability"])
+    data["impacts"]["disability"]["due_date"] = "2020-02-03"
+    data["action_plan"][0]["due_date"] = "2019-01-01"
+    response = await save(client, setup["owner"], data, "full-assessment")
+    assert response.status_code == 422
+    assert error_fields(response) == ["impacts.disability.due_date", "action_plan[0].due_date"]
+    assert response.json()["errors"][0]["message"].startswith("must be today (")
+
+
+async def test_local_characteristic_body_problems_together(client, setup):
+    response = await client.post(
+        "/api/v1/equality/local-characteristics",
+        json={"label": "", "key": "Not A Key", "colour": "red"},
+        headers=setup["admin"],
+    )
+    assert response.status_code == 422
+    assert error_fields(response) == ["colour", "label", "key"]
+
+
+async def test_local_characteristic_null_label_422(client, setup):
+    created = await client.post(
+        "/api/v1/equality/local-characteristics",
+        json={"label": "Care experience"},
+        headers=setup["admin"],
+    )
+    response = await client.patch(
+        "/api/v1/equality/local-characteristics/care_experience",
+        json={"version": created.json()["version"], "label": None, "active": "no"},
+        headers=setup["admin"],
+    )
+    assert response.status_code == 422
+    assert error_fields(response) == ["label", "active"]
+
+
 async def test_unanswered_characteristic_422_on_submit(client, setup):
     await start(client, setup["owner"])
     data = screening_data()
@@ -141,7 +228,9 @@ async def test_stale_draft_save_409(client, setup):
     )
     assert first.status_code == 200
     second = await client.put(
-        f"{BASE}/screening/versions/1", json=body(1, screening_data()), headers=setup["owner"]
+        f"{BASE}/screening/versions/1",
+        json=body(1, screening_data({"age": "positive"})),
+        headers=setup["owner"],
     )
     assert second.status_code == 409
     assert second.json()["current_version"] == 2
@@ -205,6 +294,29 @@ async def test_second_approval_409(client, setup):
     assert first.status_code == 200
     assert second.status_code == 409
     assert await SignOff.count().run() == 1
+
+
+async def test_repeat_approval_409_says_recorded_once(client, setup):
+    view = await submitted(client, setup)
+    first = await decide(client, setup["lead"], version=view["version"])
+    again = await decide(client, setup["lead"], version=view["version"])
+    assert first.status_code == 200
+    assert again.status_code == 409
+    assert again.json()["detail"].startswith("You already approved equality screening version 1")
+    assert again.json()["already_recorded"] == "approved"
+
+
+async def test_stale_save_names_current_version(client, setup):
+    await start(client, setup["owner"])
+    await save(client, setup["owner"], screening_data())
+    response = await client.put(
+        f"{BASE}/screening/versions/1",
+        json=body(1, screening_data({"age": "positive"})),
+        headers=setup["owner"],
+    )
+    assert response.status_code == 409
+    assert response.json()["current_version"] == 2
+    assert '"version": 2' in response.json()["detail"]
 
 
 async def test_not_latest_approval_409(client, setup):
@@ -381,6 +493,17 @@ async def test_openapi_lists_equality_routes(client, setup):
     paths = response.json()["paths"]
     assert "/api/v1/use-cases/{reference}/equality/screening/versions/{number}/decision" in paths
     assert "/api/v1/use-cases/{reference}/equality/full-assessment/versions/{number}" in paths
+
+
+async def test_openapi_describes_draft_body(client, setup):
+    response = await client.get("/schema/openapi.json")
+    paths = response.json()["paths"]
+    path = paths["/api/v1/use-cases/{reference}/equality/screening/versions/{number}"]
+    schema = path["put"]["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["required"] == ["version"]
+    fields = {"version", "proposal", "characteristics", "aims", "outcome"}
+    assert set(schema["properties"]) == fields
+    assert schema["additionalProperties"] is False
 
 
 async def test_queue_counts_changes_since_previous(client, setup):

@@ -10,8 +10,11 @@ from docx import Document
 from equality import service
 from equality.export import build_export
 from equality.rules import ASSESSMENT, SCREENING
+from governance.clock import format_date
 from tests.support import token_headers
 from tests.equality.helpers import (
+    ACTION_DUE,
+    MITIGATION_DUE,
     approved_assessment,
     approved_screening,
     screening_data,
@@ -164,11 +167,11 @@ async def test_export_full_assessment(owner, lead, use_case):
     values = {row.cells[0].text: row.cells[1].text for row in mitigation.rows}
     assert values["Mitigation"] == "Mitigation for disability."
     assert values["Owner"] == "Nadia Hussain"
-    assert values["Due"] == "31 March 2027"
+    assert values["Due"] == format_date(MITIGATION_DUE)
     assert values["Impact remains after mitigation"] == "Yes"
     assert values["Justification for what remains"] == "Proportionate to a legitimate aim."
     plan = table_with_header(document, "Action")
-    assert plan.rows[1].cells[2].text == "30 June 2027"
+    assert plan.rows[1].cells[2].text == format_date(ACTION_DUE)
     signer = table_with_header(document, "Signed by")
     assert signer.rows[1].cells[5].text == view.content_hash
 

@@ -3,95 +3,27 @@
 from __future__ import annotations
 
 import io
-import re
 
-import httpx
-import pytest
 from docx import Document
 
 from equality import service
-from equality.rules import AIMS, PROTECTED_KEYS, SCREENING
+from equality.rules import SCREENING
 from governance.roles import Role
 from tests.equality.helpers import (
+    ACTION_DUE,
+    MITIGATION_DUE,
     approved_assessment,
     approved_screening,
+    hidden_version,
     post_form,
     screening_data,
+    screening_form,
     sign_in,
     submitted_screening,
 )
 from tests.support import DEFAULT_DEPARTMENT, make_use_case
 
 SCREENING_PATH = "/use-cases/UC-001/equality/screening/versions/1"
-
-
-@pytest.fixture
-async def people(make_person, central):
-    await make_use_case(central)
-    return {
-        "owner": await make_person(
-            Role.BUSINESS_OWNER, username="owner", department=DEFAULT_DEPARTMENT
-        ),
-        "lead": await make_person(Role.EQUALITY_LEAD, username="lead"),
-        "admin": await make_person(Role.ADMINISTRATOR, username="admin"),
-        "board": await make_person(Role.PROGRAMME_BOARD, username="board"),
-    }
-
-
-class PersonBrowser:
-    """One person's browser: their own cookies, sharing the test client (and the app's lifespan)."""
-
-    def __init__(self, client) -> None:
-        self.client = client
-        self.cookies = httpx.Cookies()
-
-    async def _send(self, method: str, url: str, **kwargs):
-        self.client.cookies = self.cookies
-        response = await getattr(self.client, method)(url, **kwargs)
-        self.cookies = httpx.Cookies(self.client.cookies)
-        return response
-
-    async def get(self, url: str, **kwargs):
-        return await self._send("get", url, **kwargs)
-
-    async def post(self, url: str, **kwargs):
-        return await self._send("post", url, **kwargs)
-
-
-@pytest.fixture
-def browser(client):
-    """Return a factory: ``await browser(username)`` gives that person's signed-in browser."""
-
-    async def open_as(username: str) -> PersonBrowser:
-        person = PersonBrowser(client)
-        await sign_in(person, username)
-        return person
-
-    return open_as
-
-
-def screening_form(
-    version: int, impacts: dict[str, str] | None = None, action: str = "save"
-) -> dict[str, str]:
-    impacts = impacts or {}
-    fields = {
-        "version": str(version),
-        "action": action,
-        "proposal": "The bot copies online reports.",
-    }
-    for key in PROTECTED_KEYS:
-        fields[f"characteristics.{key}.impact"] = impacts.get(key, "neutral")
-        fields[f"characteristics.{key}.affected"] = "public"
-        fields[f"characteristics.{key}.evidence"] = f"Evidence about {key}."
-    for key in AIMS:
-        fields[f"aims.{key}"] = "Considered."
-    return fields
-
-
-def hidden_version(html: str) -> str:
-    match = re.search(r'name="version" value="(\d+)"', html)
-    assert match, "no version field on the page"
-    return match.group(1)
 
 
 # Error summaries -----------------------------------------------------------------------------------
@@ -160,7 +92,7 @@ async def test_stale_decision_shows_conflict(people, browser):
         lead, f"{SCREENING_PATH}/decision", {"version": "1", "action": "approve"}
     )
     assert response.status_code == 409
-    assert "changed by someone else" in response.text
+    assert "Someone else changed equality screening version 1" in response.text
 
 
 async def test_self_approval_refused_on_page(make_person, central, browser):
@@ -315,12 +247,12 @@ async def test_journey_screening_to_export(people, browser):
         "action": "submit",
         "impacts.disability.mitigation": "Route crimes with a communication need to staff.",
         "impacts.disability.owner": "Nadia Hussain",
-        "impacts.disability.due_date": "2027-02-26",
+        "impacts.disability.due_date": MITIGATION_DUE.isoformat(),
         "impacts.disability.remains": "no",
         "impacts.disability.justification": "",
         "action_plan[0].action": "Add the communication needs field.",
         "action_plan[0].owner": "Head of Crime Recording",
-        "action_plan[0].due_date": "2027-01-29",
+        "action_plan[0].due_date": ACTION_DUE.isoformat(),
         "action_plan[1].action": "",
         "action_plan[1].owner": "",
         "action_plan[1].due_date": "",
@@ -372,7 +304,7 @@ async def test_assessment_form_error_summary(people, browser):
     )
     assert response.status_code == 422
     assert 'href="#impacts-disability-due_date"' in response.text
-    assert "Disability: due date" in response.text
+    assert "Disability: mitigation due by" in response.text
 
 
 async def test_changes_page_lists_changes(people, browser):

@@ -14,7 +14,11 @@ from equality.rules import (
     Characteristic,
     FlaggedImpact,
     ScreeningBasis,
+    check_lock,
     clean_assessment,
+    clean_decision,
+    clean_review_change,
+    clean_revocation,
     clean_screening,
     flagged_impacts,
     protected_characteristics,
@@ -22,9 +26,10 @@ from equality.rules import (
     review_date_for,
     screening_outcome,
 )
-from governance.errors import InvalidInput
+from governance.errors import ErrorCollector, InvalidInput
 from tests.equality.helpers import assessment_data, screening_data
 
+TODAY = dt.date(2026, 12, 4)
 CHARACTERISTICS = protected_characteristics()
 LOCAL = Characteristic("socio_economic_status", "Socio-economic status", "local")
 
@@ -219,7 +224,8 @@ BASIS = ScreeningBasis(
 
 
 def test_assessment_complete_accepted():
-    content = clean_assessment(assessment_data(["age", "disability"]), BASIS, complete=True)
+    data = assessment_data(["age", "disability"])
+    content = clean_assessment(data, BASIS, complete=True, today=TODAY)
     assert content["screening"] == {"version": 2, "content_hash": "a" * 64}
 
 
@@ -227,7 +233,7 @@ def test_assessment_names_missing_mitigation_fields():
     data = assessment_data(["age", "disability"])
     data["impacts"]["age"] = {}
     with pytest.raises(InvalidInput) as caught:
-        clean_assessment(data, BASIS, complete=True)
+        clean_assessment(data, BASIS, complete=True, today=TODAY)
     assert fields_of(caught.value) == [
         "impacts.age.mitigation",
         "impacts.age.owner",
@@ -240,7 +246,7 @@ def test_assessment_remaining_impact_needs_justification():
     data = assessment_data(["age", "disability"], remains=True)
     data["impacts"]["disability"]["justification"] = ""
     with pytest.raises(InvalidInput) as caught:
-        clean_assessment(data, BASIS, complete=True)
+        clean_assessment(data, BASIS, complete=True, today=TODAY)
     assert fields_of(caught.value) == ["impacts.disability.justification"]
 
 
@@ -248,14 +254,14 @@ def test_assessment_invalid_due_date_named():
     data = assessment_data(["age", "disability"])
     data["impacts"]["age"]["due_date"] = "31/03/2027"
     with pytest.raises(InvalidInput) as caught:
-        clean_assessment(data, BASIS, complete=False)
+        clean_assessment(data, BASIS, complete=False, today=TODAY)
     assert fields_of(caught.value) == ["impacts.age.due_date"]
 
 
 def test_assessment_unflagged_impact_rejected():
     data = assessment_data(["age", "disability", "race"])
     with pytest.raises(InvalidInput) as caught:
-        clean_assessment(data, BASIS, complete=False)
+        clean_assessment(data, BASIS, complete=False, today=TODAY)
     assert fields_of(caught.value) == ["impacts.race"]
 
 
@@ -264,7 +270,7 @@ def test_assessment_needs_action_plan_and_engagement():
     data["action_plan"] = []
     data["engagement"] = ""
     with pytest.raises(InvalidInput) as caught:
-        clean_assessment(data, BASIS, complete=True)
+        clean_assessment(data, BASIS, complete=True, today=TODAY)
     assert fields_of(caught.value) == ["action_plan", "engagement"]
 
 
@@ -272,15 +278,132 @@ def test_action_plan_row_half_filled_named():
     data = assessment_data(["age", "disability"])
     data["action_plan"].append({"action": "Survey older victims", "owner": "", "due_date": ""})
     with pytest.raises(InvalidInput) as caught:
-        clean_assessment(data, BASIS, complete=False)
+        clean_assessment(data, BASIS, complete=False, today=TODAY)
     assert fields_of(caught.value) == ["action_plan[1].owner", "action_plan[1].due_date"]
 
 
 def test_action_plan_empty_rows_skipped():
     data = assessment_data(["age", "disability"])
     data["action_plan"].append({"action": "", "owner": "", "due_date": ""})
-    content = clean_assessment(data, BASIS, complete=True)
+    content = clean_assessment(data, BASIS, complete=True, today=TODAY)
     assert len(content["action_plan"]) == 1
+
+
+def test_mitigation_due_yesterday_rejected():
+    data = assessment_data(["age", "disability"])
+    data["impacts"]["age"]["due_date"] = "2026-12-03"
+    with pytest.raises(InvalidInput) as caught:
+        clean_assessment(data, BASIS, complete=False, today=TODAY)
+    assert fields_of(caught.value) == ["impacts.age.due_date"]
+    assert caught.value.errors[0].message == "must be today (4 December 2026) or later"
+
+
+def test_action_due_in_past_rejected():
+    data = assessment_data(["age", "disability"])
+    data["action_plan"][0]["due_date"] = "2020-02-03"
+    with pytest.raises(InvalidInput) as caught:
+        clean_assessment(data, BASIS, complete=True, today=TODAY)
+    assert fields_of(caught.value) == ["action_plan[0].due_date"]
+
+
+def test_due_date_today_accepted():
+    data = assessment_data(["age", "disability"])
+    data["impacts"]["age"]["due_date"] = TODAY.isoformat()
+    data["action_plan"][0]["due_date"] = TODAY.isoformat()
+    content = clean_assessment(data, BASIS, complete=True, today=TODAY)
+    assert content["impacts"]["age"]["due_date"] == "2026-12-04"
+
+
+def test_past_due_date_not_also_reported_missing():
+    data = assessment_data(["age", "disability"])
+    data["impacts"]["age"]["due_date"] = "2019-01-01"
+    with pytest.raises(InvalidInput) as caught:
+        clean_assessment(data, BASIS, complete=True, today=TODAY)
+    assert fields_of(caught.value) == ["impacts.age.due_date"]
+
+
+def test_bad_dates_and_missing_justification_together():
+    data = assessment_data(["age", "disability"], remains=True)
+    data["impacts"]["age"]["due_date"] = "2020-02-03"
+    data["impacts"]["disability"]["justification"] = ""
+    data["action_plan"][0]["due_date"] = "next spring"
+    with pytest.raises(InvalidInput) as caught:
+        clean_assessment(data, BASIS, complete=True, today=TODAY)
+    assert fields_of(caught.value) == [
+        "impacts.age.due_date",
+        "impacts.disability.justification",
+        "action_plan[0].due_date",
+    ]
+
+
+def test_screening_bad_value_and_missing_together():
+    data = screening_data()
+    data["characteristics"]["age"]["impact"] = "terrible"
+    del data["characteristics"]["race"]
+    with pytest.raises(InvalidInput) as caught:
+        clean_screening(data, CHARACTERISTICS, complete=True)
+    assert fields_of(caught.value) == [
+        "characteristics.age.impact",
+        "characteristics.race.impact",
+        "characteristics.race.affected",
+        "characteristics.race.evidence",
+    ]
+
+
+# The equality lead's inputs ------------------------------------------------------------------------
+
+
+def test_decision_problems_together():
+    with pytest.raises(InvalidInput) as caught:
+        clean_decision("", "x" * 8_001, 5)
+    assert fields_of(caught.value) == ["action", "summary", "reasons"]
+
+
+def test_decision_unknown_action_named():
+    with pytest.raises(InvalidInput) as caught:
+        clean_decision("maybe", "", "")
+    assert "'maybe' is not a decision" in caught.value.errors[0].message
+
+
+@pytest.mark.parametrize("action", ["request_changes", "reject"])
+def test_decision_needs_reasons(action):
+    with pytest.raises(InvalidInput) as caught:
+        clean_decision(action, "", "  ")
+    assert fields_of(caught.value) == ["reasons"]
+
+
+def test_approval_without_reasons_accepted():
+    assert clean_decision("approve", " Fine. ", "") == ("approve", "Fine.", "")
+
+
+def test_revocation_needs_reason():
+    with pytest.raises(InvalidInput) as caught:
+        clean_revocation("")
+    assert fields_of(caught.value) == ["reason"]
+
+
+def test_review_change_problems_together():
+    with pytest.raises(InvalidInput) as caught:
+        clean_review_change("2001-01-01", "", TODAY)
+    assert fields_of(caught.value) == ["review_date", "reason"]
+
+
+def test_review_change_accepted():
+    day, reason = clean_review_change("2027-06-01", "Survey results due", TODAY)
+    assert (day, reason) == (dt.date(2027, 6, 1), "Survey results due")
+
+
+@pytest.mark.parametrize("value", [None, "3", True, 0, -1, 2.5])
+def test_lock_value_rejected(value):
+    errors = ErrorCollector()
+    check_lock(errors, value)
+    assert [error.field for error in errors.errors] == ["version"]
+
+
+def test_lock_value_accepted():
+    errors = ErrorCollector()
+    assert check_lock(errors, 3) == 3
+    assert errors.errors == []
 
 
 # Review dates --------------------------------------------------------------------------------------
@@ -298,12 +421,13 @@ def test_review_screening_flagged_six_months():
 
 def test_review_assessment_remaining_impact_six_months():
     content = clean_assessment(
-        assessment_data(["age", "disability"], remains=True), BASIS, complete=True
+        assessment_data(["age", "disability"], remains=True), BASIS, complete=True, today=TODAY
     )
     assert review_date_for(ASSESSMENT, dt.date(2026, 12, 4), content) == dt.date(2027, 6, 4)
 
 
 def test_review_assessment_nothing_remains_twelve_months():
-    content = clean_assessment(assessment_data(["age", "disability"]), BASIS, complete=True)
+    data = assessment_data(["age", "disability"])
+    content = clean_assessment(data, BASIS, complete=True, today=TODAY)
     assert review_date_for(ASSESSMENT, dt.date(2026, 12, 4), content) == dt.date(2027, 12, 4)
 

@@ -10,10 +10,11 @@ import pytest
 
 from equality import characteristics, service
 from equality.check import run as run_check
+from equality.permissions import AlreadyRecorded
 from equality.rules import ASSESSMENT, SCREENING, add_months
 from governance import assessments, audit
-from governance.clock import london_today, utcnow
-from governance.errors import Conflict, Forbidden, InvalidInput, StaleVersion
+from governance.clock import london_today, records_dated, utcnow
+from governance.errors import Conflict, DomainError, Forbidden, InvalidInput, StaleVersion
 from governance.roles import Role
 from governance.tables import AssessmentVersion, SignOff
 from tests.equality.helpers import (
@@ -84,7 +85,12 @@ async def test_save_stale_version_conflicts(owner, use_case):
     )
     with pytest.raises(StaleVersion):
         await service.save_draft(
-            owner, use_case.reference, SCREENING, 1, view.version, screening_data()
+            owner,
+            use_case.reference,
+            SCREENING,
+            1,
+            view.version,
+            screening_data({"age": "positive"}),
         )
 
 
@@ -154,7 +160,7 @@ async def test_self_approval_message_names_screening(make_person, use_case):
     view = await submitted_screening(both, use_case.reference)
     with pytest.raises(Forbidden) as raised:
         await service.decide(both, use_case.reference, SCREENING, 1, view.version, "approve")
-    assert "you wrote or submitted equality screening version 1" in str(raised.value)
+    assert "You wrote, edited or submitted equality screening version 1" in str(raised.value)
 
 
 async def test_self_approval_message_names_full_assessment(make_person, lead, use_case):
@@ -208,7 +214,8 @@ async def test_concurrent_approvals_record_one(owner, lead, second_lead, use_cas
     failures = [item for item in results if isinstance(item, BaseException)]
     assert len(successes) == 1
     assert len(failures) == 1
-    assert isinstance(failures[0], StaleVersion)
+    assert isinstance(failures[0], Conflict)
+    assert "your decision was not recorded" in failures[0].message
     assert await sign_off_count() == 1
     entries = await audit.list_entries(audit.AuditFilter(action="equality_screening.approve"))
     assert len(entries) == 1
@@ -400,7 +407,7 @@ async def test_assessment_approval_needs_approved_screening(owner, lead, use_cas
     view = await submitted_assessment(owner, use_case.reference, ["disability"])
     with pytest.raises(Conflict) as caught:
         await service.decide(lead, use_case.reference, ASSESSMENT, 1, view.version, "approve")
-    assert "approve the screening before the full assessment" in caught.value.message
+    assert "Approve the screening before the full assessment" in caught.value.message
 
 
 async def test_full_journey_passes_readiness(owner, lead, use_case):
@@ -481,7 +488,7 @@ async def test_local_characteristic_duplicate_rejected(make_person):
     await characteristics.create_local(admin, label="Socio-economic status")
     with pytest.raises(InvalidInput) as caught:
         await characteristics.create_local(admin, label="Socio-economic status")
-    assert caught.value.errors[0].field == "key"
+    assert [error.field for error in caught.value.errors] == ["label", "key"]
 
 
 async def test_local_characteristic_protected_label_rejected(make_person):
@@ -556,3 +563,210 @@ async def test_other_use_case_unaffected(owner, lead, central, use_case):
     [result] = await readiness(other)
     assert not result.passed
     assert await assessments.latest_version(other.id, SCREENING) is None
+
+
+# Due dates -----------------------------------------------------------------------------------------
+
+
+async def test_past_mitigation_due_date_not_saved(owner, lead, use_case):
+    await approved_screening(owner, lead, use_case.reference, {"disability": "negative"})
+    view = await service.start_version(owner, use_case.reference, ASSESSMENT)
+    data = assessment_data(["disability"])
+    data["impacts"]["disability"]["due_date"] = "2020-02-03"
+    with pytest.raises(InvalidInput) as caught:
+        await service.save_draft(owner, use_case.reference, ASSESSMENT, 1, view.version, data)
+    assert [error.field for error in caught.value.errors] == ["impacts.disability.due_date"]
+    current = await service.get_version(use_case.reference, ASSESSMENT, 1)
+    assert current.version == view.version
+
+
+async def test_due_date_passed_since_saving_blocks_submit(owner, lead, use_case):
+    await approved_screening(owner, lead, use_case.reference, {"disability": "negative"})
+    view = await service.start_version(owner, use_case.reference, ASSESSMENT)
+    data = assessment_data(["disability"])
+    data["action_plan"][0]["due_date"] = london_today().isoformat()
+    view = await service.save_draft(owner, use_case.reference, ASSESSMENT, 1, view.version, data)
+    with records_dated(utcnow() + dt.timedelta(days=2)):
+        with pytest.raises(InvalidInput) as caught:
+            await service.submit(owner, use_case.reference, ASSESSMENT, 1, view.version)
+    assert [error.field for error in caught.value.errors] == ["action_plan[0].due_date"]
+
+
+# Every problem at once -----------------------------------------------------------------------------
+
+
+async def test_save_and_submit_reports_value_and_missing(owner, use_case):
+    view = await service.start_version(owner, use_case.reference, SCREENING)
+    data = screening_data({"age": "terrible"})
+    del data["characteristics"]["race"]
+    with pytest.raises(InvalidInput) as caught:
+        await service.save_and_submit(owner, use_case.reference, SCREENING, 1, view.version, data)
+    fields = [error.field for error in caught.value.errors]
+    assert fields == [
+        "characteristics.age.impact",
+        "characteristics.race.impact",
+        "characteristics.race.affected",
+        "characteristics.race.evidence",
+    ]
+    current = await service.get_version(use_case.reference, SCREENING, 1)
+    assert current.version == view.version
+
+
+async def test_save_and_submit_keeps_incomplete_draft(owner, use_case):
+    view = await service.start_version(owner, use_case.reference, SCREENING)
+    data = screening_data()
+    data["characteristics"]["race"]["evidence"] = ""
+    attempt = await service.save_and_submit(
+        owner, use_case.reference, SCREENING, 1, view.version, data
+    )
+    assert attempt.problems is not None
+    assert [error.field for error in attempt.problems.errors] == ["characteristics.race.evidence"]
+    assert attempt.view.status == "draft"
+    assert attempt.view.version == view.version + 1
+    assert attempt.view.content["characteristics"]["age"]["impact"] == "neutral"
+
+
+async def test_save_and_submit_complete_submits(owner, use_case):
+    view = await service.start_version(owner, use_case.reference, SCREENING)
+    attempt = await service.save_and_submit(
+        owner, use_case.reference, SCREENING, 1, view.version, screening_data()
+    )
+    assert attempt.problems is None
+    assert attempt.view.status == "submitted"
+    assert attempt.view.hash_matches()
+
+
+async def test_review_date_problems_reported_together(owner, lead, use_case):
+    view = await approved_screening(owner, lead, use_case.reference)
+    with pytest.raises(InvalidInput) as caught:
+        await service.change_review_date(
+            lead, use_case.reference, SCREENING, 1, view.version, "2001-01-01", ""
+        )
+    assert [error.field for error in caught.value.errors] == ["review_date", "reason"]
+
+
+async def test_decision_missing_lock_and_reasons_together(owner, lead, use_case):
+    await submitted_screening(owner, use_case.reference)
+    with pytest.raises(InvalidInput) as caught:
+        await service.decide(lead, use_case.reference, SCREENING, 1, None, "reject")
+    assert [error.field for error in caught.value.errors] == ["version", "reasons"]
+
+
+async def test_local_change_problems_together(make_person):
+    admin = await make_person(Role.ADMINISTRATOR)
+    view = await characteristics.create_local(admin, label="Care experience")
+    with pytest.raises(InvalidInput) as caught:
+        await characteristics.update_local(
+            admin, view.key, view.version, label="Race", description="x" * 8_001, active="maybe"
+        )
+    assert [error.field for error in caught.value.errors] == ["label", "description", "active"]
+
+
+async def test_local_new_problems_together(make_person):
+    admin = await make_person(Role.ADMINISTRATOR)
+    with pytest.raises(InvalidInput) as caught:
+        await characteristics.create_local(admin, label="", key="Not A Key")
+    assert [error.field for error in caught.value.errors] == ["label", "key"]
+
+
+# Repeats and conflicts -----------------------------------------------------------------------------
+
+
+async def test_repeat_save_same_content_accepted(owner, use_case):
+    view = await service.start_version(owner, use_case.reference, SCREENING)
+    first = await service.save_draft(
+        owner, use_case.reference, SCREENING, 1, view.version, screening_data()
+    )
+    again = await service.save_draft(
+        owner, use_case.reference, SCREENING, 1, view.version, screening_data()
+    )
+    assert again.version == first.version
+
+
+async def test_repeat_approval_by_same_lead_recorded_once(owner, lead, use_case):
+    view = await submitted_screening(owner, use_case.reference)
+    await service.decide(lead, use_case.reference, SCREENING, 1, view.version, "approve")
+    with pytest.raises(AlreadyRecorded) as caught:
+        await service.decide(lead, use_case.reference, SCREENING, 1, view.version, "approve")
+    assert caught.value.by_you
+    assert caught.value.message.startswith("You already approved equality screening version 1 on ")
+    assert await sign_off_count() == 1
+
+
+async def test_other_decision_after_approval_conflicts(owner, lead, use_case):
+    view = await submitted_screening(owner, use_case.reference)
+    await service.decide(lead, use_case.reference, SCREENING, 1, view.version, "approve")
+    with pytest.raises(Conflict) as caught:
+        await service.decide(
+            lead, use_case.reference, SCREENING, 1, view.version, "reject", reasons="No"
+        )
+    assert not isinstance(caught.value, AlreadyRecorded)
+    assert caught.value.message == (
+        "Equality screening version 1 is approved, not waiting for a decision."
+    )
+
+
+async def test_repeat_submit_recorded_once(owner, use_case):
+    view = await service.start_version(owner, use_case.reference, SCREENING)
+    view = await service.save_draft(
+        owner, use_case.reference, SCREENING, 1, view.version, screening_data()
+    )
+    await service.submit(owner, use_case.reference, SCREENING, 1, view.version)
+    with pytest.raises(AlreadyRecorded) as caught:
+        await service.submit(owner, use_case.reference, SCREENING, 1, view.version)
+    assert caught.value.by_you
+
+
+async def test_repeat_save_and_submit_recorded_once(owner, use_case):
+    view = await service.start_version(owner, use_case.reference, SCREENING)
+    data = screening_data()
+    await service.save_and_submit(owner, use_case.reference, SCREENING, 1, view.version, data)
+    with pytest.raises(AlreadyRecorded) as caught:
+        await service.save_and_submit(owner, use_case.reference, SCREENING, 1, view.version, data)
+    assert caught.value.outcome == "submitted"
+
+
+async def test_changed_content_after_submit_conflicts(owner, use_case):
+    view = await service.start_version(owner, use_case.reference, SCREENING)
+    await service.save_and_submit(
+        owner, use_case.reference, SCREENING, 1, view.version, screening_data()
+    )
+    changed = screening_data({"age": "positive"})
+    with pytest.raises(Conflict) as caught:
+        await service.save_and_submit(
+            owner, use_case.reference, SCREENING, 1, view.version, changed
+        )
+    assert not isinstance(caught.value, AlreadyRecorded)
+
+
+async def test_repeat_revocation_recorded_once(owner, lead, use_case):
+    view = await approved_screening(owner, lead, use_case.reference)
+    await service.revoke(lead, use_case.reference, SCREENING, 1, view.version, "New evidence")
+    with pytest.raises(AlreadyRecorded):
+        await service.revoke(lead, use_case.reference, SCREENING, 1, view.version, "New evidence")
+    assert await sign_off_count() == 2
+
+
+async def test_stale_message_keeps_numbers_apart(owner, use_case):
+    view = await service.start_version(owner, use_case.reference, SCREENING)
+    reference = use_case.reference
+    await service.save_draft(owner, reference, SCREENING, 1, view.version, screening_data())
+    changed = screening_data({"age": "positive"})
+    with pytest.raises(StaleVersion) as caught:
+        await service.save_draft(owner, reference, SCREENING, 1, view.version, changed)
+    message = caught.value.message
+    assert message.startswith("Someone else changed equality screening version 1 after you read it")
+    assert '"version": 2 (you sent 1)' in message
+    assert caught.value.extra == {"current_version": 2}
+
+
+async def test_refusal_messages_are_sentences(owner, lead, use_case):
+    await submitted_screening(owner, use_case.reference)
+    assessment_needed = service.start_version(owner, use_case.reference, ASSESSMENT)
+    revoke_unapproved = service.revoke(lead, use_case.reference, SCREENING, 1, 3, "Reason")
+    missing_version = service.get_version(use_case.reference, SCREENING, 9)
+    for call in (assessment_needed, revoke_unapproved, missing_version):
+        with pytest.raises(DomainError) as caught:
+            await call
+        assert caught.value.message[0].isupper(), caught.value.message
+        assert caught.value.message.endswith("."), caught.value.message
