@@ -12,7 +12,7 @@ from typing import Any
 from governance import audit, golive, submissions
 from governance.audit import Actor
 from governance.clock import utcnow
-from governance.database import write_transaction
+from governance.database import text_contains, write_transaction
 from governance.errors import (
     Conflict,
     ErrorCollector,
@@ -333,7 +333,7 @@ async def list_use_cases(filters: RegisterFilter | None = None) -> list[UseCaseV
     if filters.stage:
         query = query.where(UseCase.stage == filters.stage)
     if filters.search:
-        query = query.where(UseCase.title.ilike(f"%{filters.search}%"))
+        query = query.where(text_contains(UseCase.title, filters.search))
     return [await _view_from_row(row) for row in await query.run()]
 
 
