@@ -234,20 +234,67 @@ async def disable_account(actor: Actor, username: str) -> AccountView:
     return after
 
 
-async def set_password(actor: Actor, username: str, password: str) -> None:
-    """Replace an account's password and end its existing sessions."""
+@dataclass(frozen=True)
+class PasswordSet:
+    """The side effects of setting a password: failed sign-ins cleared, and whether a pause ended."""
+
+    failures_cleared: int
+    pause_lifted: bool
+
+
+async def set_password(actor: Actor, username: str, password: str) -> PasswordSet:
+    """Replace an account's password, end its sessions and clear its failed sign-ins.
+
+    Clearing the failures lifts a sign-in pause, because the failed guesses were made against the
+    old password. A lifted pause gets its own audit entry.
+    """
     problem = password_problem(password)
     if problem:
         raise InvalidInput.single("password", problem)
 
     password_hash = await anyio.to_thread.run_sync(hash_password, password)
+    settings = get_settings()
     async with write_transaction():
         account = await get_account(username)
+        now = utcnow()
+        window_start = now - dt.timedelta(minutes=settings.sign_in_window_minutes)
+        recent_failures = await _recent_failures(account.username, window_start)
+        cleared = (
+            await SignInAttempt.update({SignInAttempt.cleared_at: now})
+            .where(
+                (SignInAttempt.username == account.username)
+                & (SignInAttempt.succeeded == False)  # noqa: E712 - Piccolo needs ==
+                & SignInAttempt.cleared_at.is_null()
+            )
+            .returning(SignInAttempt.id)
+            .run()
+        )
         await Account.update({Account.password_hash: password_hash}).where(
             Account.id == account.id
         ).run()
         await WebSession.delete().where(WebSession.account == account.id).run()
-        await audit.record(actor, "account.password_set", "account", username)
+        await audit.record(
+            actor,
+            "account.password_set",
+            "account",
+            username,
+            after={"failed_sign_ins_cleared": len(cleared)},
+        )
+
+        paused = recent_failures >= settings.sign_in_max_failures
+        if paused:
+            await audit.record(
+                actor,
+                "account.sign_in_pause_lifted",
+                "account",
+                username,
+                before={"failed_sign_ins_in_window": recent_failures},
+                after={"failed_sign_ins_in_window": 0},
+                note="the password was set again",
+            )
+    if paused:
+        logger.info("sign-in pause of %s lifted by %s with a new password", username, actor.username)
+    return PasswordSet(failures_cleared=len(cleared), pause_lifted=paused)
 
 
 # Browser sessions ---------------------------------------------------------------------------------
@@ -263,10 +310,12 @@ class NewSession:
 
 
 async def _recent_failures(username: str, since: dt.datetime) -> int:
+    """Count the failed sign-ins for ``username`` since ``since`` that no password reset cleared."""
     return await SignInAttempt.count().where(
         (SignInAttempt.username == username)
         & (SignInAttempt.attempted_at >= since)
         & (SignInAttempt.succeeded == False)  # noqa: E712 - Piccolo needs ==
+        & SignInAttempt.cleared_at.is_null()
     ).run()
 
 

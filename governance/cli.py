@@ -299,18 +299,21 @@ def users_disable(username: str) -> None:
 @users.command("set-password")
 @click.argument("username")
 def users_set_password(username: str) -> None:
-    """Set a new password (read from standard input) and end the account's sessions."""
+    """Set a new password (read from standard input), end the account's sessions and lift a sign-in pause."""
     from governance import accounts
 
     _run(_check_database_file)
     password = _read_password()
 
-    async def go() -> None:
+    async def go() -> Any:
         await _prepare_database()
-        await accounts.set_password(_cli_actor(), username, password)
+        return await accounts.set_password(_cli_actor(), username, password)
 
-    _run(go)
-    click.echo(f"Password set for {username}.")
+    result = _run(go)
+    message = f"Password set for {username}; any sessions it had are ended."
+    if result.pause_lifted:
+        message += " Its sign-in pause after failed attempts is lifted, so it can sign in now."
+    click.echo(message)
 
 
 @main.group()
