@@ -327,6 +327,25 @@ async def test_history_shows_changed_values(client, make_person, target, central
     assert "A clearer title" in response.text
 
 
+async def test_history_shows_stage_labels(client, make_person, target, central):
+    await register.move_use_case(central, "UC-001", "assessment")
+    await signed_in(client, make_person, Role.PROGRAMME_BOARD)
+    response = await client.get("/use-cases/UC-001/history")
+    assert '<th scope="row">Stage</th><td>Idea</td><td>Assessment</td>' in response.text
+
+
+async def test_history_shows_times_in_words(client, make_person, target, central):
+    from benefits import baselines
+
+    values = {"volume_per_month": 10, "manual_minutes_per_item": 5, "residual_minutes_per_item": 1, "source_note": "Sample"}
+    first = await baselines.record_baseline(central, "UC-001", values)
+    second = await baselines.record_baseline(central, "UC-001", {**values, "volume_per_month": 20}, expected_version=1)
+    await signed_in(client, make_person, Role.PROGRAMME_BOARD)
+    response = await client.get("/use-cases/UC-001/history")
+    assert f"<td>{format_datetime(first.recorded_at)}</td><td>{format_datetime(second.recorded_at)}</td>" in response.text
+    assert first.recorded_at.isoformat() not in response.text
+
+
 async def test_audit_page_filters_by_use_case(client, make_person, target, central):
     await make_use_case(central, title="Another", bot_identifiers=[])
     await signed_in(client, make_person, Role.ADMINISTRATOR)
