@@ -212,7 +212,7 @@ async def baseline_for(reference: str) -> BaselineView:
     view = await register.get_use_case(reference)
     baseline = await get_baseline(view.id)
     if baseline is None:
-        raise NotFound(f"{view.reference} has no benefits baseline yet")
+        raise NotFound(f"{view.reference} has no benefits baseline yet.")
     return baseline
 
 
@@ -231,7 +231,7 @@ async def record_baseline(
 ) -> BaselineView:
     """Record or replace a use case's baseline; replacing needs the current ``expected_version``."""
     if not actor.has_any(*RECORDER_ROLES) and actor.kind != "system":
-        raise Forbidden("recording a benefits baseline needs the central team role")
+        raise Forbidden("Recording a benefits baseline needs the central automation team role.")
     unknown = set(data) - set(FIELDS)
     if unknown:
         raise InvalidInput.single(sorted(unknown)[0], f"unknown field; accepted fields are {', '.join(FIELDS)}")

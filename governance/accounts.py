@@ -79,7 +79,7 @@ async def actor_for_username(username: str) -> Actor:
     row = await Account.select(Account.id).where(Account.username == username).first().run()
     actor = await actor_for(row["id"]) if row else None
     if actor is None:
-        raise NotFound(f"no active account named {username!r}")
+        raise NotFound(f"No active account is named {username!r}.")
     return actor
 
 
@@ -187,7 +187,7 @@ async def get_account(username: str) -> AccountView:
         .run()
     )
     if row is None:
-        raise NotFound(f"no account named {username!r}")
+        raise NotFound(f"No account is named {username!r}.")
     return AccountView(
         id=row["id"],
         username=row["username"],
@@ -210,7 +210,7 @@ async def disable_account(actor: Actor, username: str) -> AccountView:
     async with write_transaction():
         before = await get_account(username)
         if not before.active:
-            raise Conflict(f"account {username!r} is already disabled")
+            raise Conflict(f"Account {username!r} is already disabled.")
 
         await Account.update({Account.active: False, Account.version: Account.version + 1}).where(
             Account.id == before.id
@@ -504,7 +504,7 @@ async def create_token(
     async with write_transaction():
         account = await get_account(username)
         if not account.active:
-            raise Conflict(f"account {username!r} is disabled; tokens cannot be issued to it")
+            raise Conflict(f"Account {username!r} is disabled, so no token can be issued to it.")
 
         scope_text = " ".join(sorted({scope.value for scope in parsed}))
         await ApiToken.insert(
@@ -538,7 +538,7 @@ async def get_token(token_id: str) -> TokenView:
         .run()
     )
     if row is None:
-        raise NotFound(f"no API token with id {token_id!r}")
+        raise NotFound(f"No API token has the id {token_id!r}.")
     return _token_view(row)
 
 
@@ -555,7 +555,7 @@ async def revoke_token(actor: Actor, token_id: str) -> TokenView:
     async with write_transaction():
         before = await get_token(token_id)
         if before.revoked_at is not None:
-            raise Conflict(f"API token {token_id!r} is already revoked")
+            raise Conflict(f"API token {token_id!r} is already revoked.")
         await ApiToken.update({ApiToken.revoked_at: utcnow()}).where(
             ApiToken.token_id == token_id
         ).run()

@@ -28,7 +28,7 @@ T = TypeVar("T")
 def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
     """Run an async operation; print expected failures in one line and exit 1 (2 for bad settings)."""
     from governance.database import DatabaseUnavailable, DatabaseUrlError
-    from governance.errors import DomainError
+    from governance.errors import DomainError, InvalidInput, as_sentence
     from governance.settings import SettingsError
 
     async def main() -> T:
@@ -37,7 +37,9 @@ def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
     try:
         return asyncio.run(main())
     except DomainError as error:
-        click.echo(f"Error: {error.message}", err=True)
+        # An InvalidInput message starts with the field's name ("password: must be ...").
+        message = error.message if isinstance(error, InvalidInput) else as_sentence(error.message)
+        click.echo(f"Error: {message}", err=True)
         sys.exit(1)
     except MissingDatabaseFile as error:
         click.echo(f"Error: {error}", err=True)

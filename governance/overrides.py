@@ -154,24 +154,24 @@ def check_approval(view: OverrideView, approver: Actor, role: Role, now: dt.date
             "role", "approve as information_assurance or data_protection_officer"
         )
     if role not in approver.roles:
-        raise Forbidden(f"approving as {role.label} needs the {role.value} role")
+        raise Forbidden(f"Approving as {role.label} needs that role, which your account does not hold.")
     if approver.account_id is not None and approver.account_id == view.requested_by_id:
-        raise Forbidden("you requested this emergency go-live, so you cannot approve it")
+        raise Forbidden("You requested this emergency go-live, so you cannot approve it.")
 
     status = view.status_at(now)
     if status != "requested":
-        raise Conflict(f"emergency override {view.id} is {status}, so it cannot be approved")
+        raise Conflict(f"Emergency override {view.id} is {status}, so it cannot be approved.")
 
     if role is Role.INFORMATION_ASSURANCE:
         already, other = view.ia_approved_by_id, view.dpo_approved_by_id
     else:
         already, other = view.dpo_approved_by_id, view.ia_approved_by_id
     if already is not None:
-        raise Conflict(f"emergency override {view.id} already has the {role.label} approval")
+        raise Conflict(f"Emergency override {view.id} already has the {role.label} approval.")
     if other is not None and other == approver.account_id:
         raise Forbidden(
-            "you have already approved this override in your other role; a different person "
-            "must give the second approval"
+            "You have already approved this override in your other role, so a different person "
+            "must give the second approval."
         )
 
 
@@ -217,7 +217,7 @@ def _view(row: dict[str, Any]) -> OverrideView:
 async def get_override(override_id: int) -> OverrideView:
     row = await _query().where(EmergencyOverride.id == override_id).first().run()
     if row is None:
-        raise NotFound(f"no emergency override with id {override_id}")
+        raise NotFound(f"No emergency override has the id {override_id}.")
     return _view(row)
 
 
@@ -277,9 +277,9 @@ async def request_override(
 ) -> OverrideView:
     """Request an emergency go-live covering the checks that fail now."""
     if not actor.has_any(Role.CENTRAL_TEAM):
-        raise Forbidden("requesting an emergency go-live needs the central team role")
+        raise Forbidden("Requesting an emergency go-live needs the central automation team role.")
     if actor.account_id is None:
-        raise Forbidden("an emergency go-live is requested by a person; sign in to request it")
+        raise Forbidden("An emergency go-live is requested by a person. Sign in to request it.")
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput.single("reason", "explain why the use case must go live before it is ready")
@@ -399,11 +399,11 @@ async def withdraw(actor: Actor, override_id: int, reason: str) -> OverrideView:
             or (actor.account_id is not None and actor.account_id == before.requested_by_id)
         ):
             raise Forbidden(
-                "withdrawing an emergency override needs the central team, information assurance "
-                "or data protection officer role"
+                "Withdrawing an emergency override needs the central automation team, Information "
+                "Assurance or Data Protection Officer role."
             )
         if not before.is_open(now):
-            raise Conflict(f"emergency override {override_id} is {before.status_at(now)} already")
+            raise Conflict(f"Emergency override {override_id} is {before.status_at(now)} already.")
 
         after = await _set(
             before,

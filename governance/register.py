@@ -301,7 +301,7 @@ async def get_use_case(reference: str) -> UseCaseView:
     """Return the use case; raise ``NotFound`` for an unknown reference."""
     row = await _select().where(UseCase.reference == reference.strip().upper()).first().run()
     if row is None:
-        raise NotFound(f"no use case with reference {reference!r}")
+        raise NotFound(f"No use case has the reference {reference!r}.")
     return await _view_from_row(row)
 
 
@@ -314,7 +314,7 @@ async def find_by_bot(platform: str, identifier: str) -> UseCaseView:
         .run()
     )
     if row is None:
-        raise NotFound(f"no use case has bot {identifier!r} on platform {platform!r}")
+        raise NotFound(f"No use case has the bot {identifier!r} on platform {platform!r}.")
     return await get_use_case(row["use_case.reference"])
 
 
@@ -377,10 +377,10 @@ async def ensure_can_edit(actor: Actor, department: str) -> None:
         if own == department:
             return
         raise Forbidden(
-            f"business owners may only change use cases of their own department "
-            f"({own or 'none recorded'}); this one belongs to {department}"
+            f"Business owners may only change use cases of their own department "
+            f"({own or 'none recorded'}), and this one belongs to {department}."
         )
-    raise Forbidden("changing use cases needs the central team or business owner role")
+    raise Forbidden("Changing use cases needs the central automation team or business owner role.")
 
 
 # Writing -------------------------------------------------------------------------------------------
@@ -614,7 +614,7 @@ async def _move_use_case(
     ``Conflict`` lists the blockers and nothing changes.
     """
     if not actor.has_any(*MOVER_ROLES):
-        raise Forbidden("moving a use case between stages needs the central team role")
+        raise Forbidden("Moving a use case between stages needs the central automation team role.")
     reason = (reason or "").strip()
     if len(reason) > 2000:
         raise InvalidInput.single("reason", "must be at most 2000 characters")

@@ -23,7 +23,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from governance.auth import API_PREFIX
-from governance.errors import DomainError
+from governance.errors import DomainError, InvalidInput, as_sentence
 from governance.logs import escape_control_characters
 from governance.web.input_guard import address_problem
 from governance.settings import get_settings
@@ -75,10 +75,12 @@ def handle_domain_error(request: Request, error: DomainError) -> Response | Temp
         escape_control_characters(error.message),
     )
 
+    # An InvalidInput message lists "field: problem" pairs, which start with the field's API name.
+    message = error.message if isinstance(error, InvalidInput) else as_sentence(error.message)
     if _wants_json(request):
-        return _json(error.status_code, error.as_dict())
+        return _json(error.status_code, {**error.as_dict(), "detail": message})
     titles = {403: "You cannot do this", 404: "Page not found", 409: "This could not be done", 429: "Too many attempts"}
-    return _error_page(request, error.status_code, titles.get(error.status_code, "There is a problem"), error.message)
+    return _error_page(request, error.status_code, titles.get(error.status_code, "There is a problem"), message)
 
 
 _TYPE_NAMES = {

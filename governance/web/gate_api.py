@@ -124,8 +124,13 @@ class ReadinessApi(Controller):
         department: Annotated[str, QueryParameter(name="department", required=False)] = "",
         blocker: Annotated[str, QueryParameter(name="blocker", required=False)] = "",
     ) -> list[dict[str, Any]]:
-        """Return every use case with its readiness, flagged ones first (the readiness board)."""
-        board = await readiness_board.build_board(readiness_board.BoardFilter(department, blocker))
+        """Return every use case with its readiness, flagged ones first (the readiness board).
+
+        A ``department`` or ``blocker`` that names no department or check gets 400.
+        """
+        filters = readiness_board.BoardFilter(department, blocker)
+        await readiness_board.check_filters(filters)
+        board = await readiness_board.build_board(filters)
         seen: set[int] = set()
         items = []
         for row in [*board.attention, *(row for _, rows in board.by_stage for row in rows)]:

@@ -49,12 +49,21 @@ class BoardPages(Controller):
         blocker: Annotated[str, QueryParameter(name="blocker", required=False)] = "",
     ) -> Template:
         filters = readiness_board.BoardFilter(department=department.strip(), blocker=blocker.strip())
+        departments = await accounts.list_departments()
+        checks = await readiness_board.known_checks()
+        board = await readiness_board.build_board(filters)
+        # A bookmarked filter on a check that blocks nothing now still shows as chosen.
+        if filters.blocker in checks and filters.blocker not in dict(board.blocker_options):
+            board.blocker_options.append((filters.blocker, checks[filters.blocker]))
+        problems = readiness_board.filter_problems(filters, departments, checks)
         return page(
             "gate/board.html",
-            board=await readiness_board.build_board(filters),
+            board=board,
             filters=filters,
-            departments=await accounts.list_departments(),
+            filter_errors=problems,
+            department_options=[(name, name) for name in departments],
             can_suspend=actor.has_any(*golive.SUSPENDER_ROLES),
+            status_code=400 if problems else 200,
         )
 
     @get("/readiness.csv", opt=allow(*BOARD_ROLES))
@@ -123,7 +132,8 @@ class UseCaseGatePages(Controller):
                 use_case=current,
                 message=error.message,
                 blockers=error.extra.get("blockers", []),
-                allowed=error.extra.get("allowed_moves", []),
+                # A refused move's message lists the allowed moves itself.
+                allowed=[],
                 status_code=409,
             )
         return Redirect(path=f"/use-cases/{view.reference}?moved={view.stage.value}", status_code=303)

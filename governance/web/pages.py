@@ -343,12 +343,15 @@ class UseCasePages(Controller):
             message = error.message
             if isinstance(error, InvalidInput) and not values.get("to"):
                 message = "Choose the stage to move to."
+            # A refused move's message already lists the allowed moves, so the page lists them only
+            # for the other refusals.
+            allowed = [] if "allowed_moves" in error.extra else [stage.value for stage in current.allowed_moves]
             return page(
                 "use_cases/move_refused.html",
                 use_case=current,
                 message=message,
                 blockers=error.extra.get("blockers", []),
-                allowed=[stage.value for stage in current.allowed_moves],
+                allowed=allowed,
                 status_code=error.status_code,
             )
         return Redirect(path=f"/use-cases/{view.reference}?moved={view.stage.value}", status_code=303)

@@ -113,7 +113,7 @@ async def test_users_disable(db):
 async def test_users_disable_unknown(db):
     result = run_cli("users", "disable", "nobody", database_url=db)
     assert result.returncode == 1
-    assert "no account named 'nobody'" in result.stderr
+    assert "No account is named 'nobody'." in result.stderr
 
 
 async def pause_sign_in(username: str) -> None:

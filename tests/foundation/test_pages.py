@@ -301,6 +301,25 @@ async def test_move_refused_page_lists_moves(client, make_person, target):
     assert "Assessment, On hold, Rejected" in response.text
 
 
+async def test_move_refused_lists_moves_once(client, make_person, target):
+    await signed_in(client, make_person, Role.CENTRAL_TEAM)
+    response = await post_form(client, "/use-cases/UC-001/move", {"to": "live", "version": "1"})
+    assert response.text.count("Assessment, On hold, Rejected") == 1
+
+
+async def test_move_refused_uses_stage_labels(client, make_person, target):
+    await signed_in(client, make_person, Role.CENTRAL_TEAM)
+    response = await post_form(client, "/use-cases/UC-001/move", {"to": "live", "version": "1"})
+    assert "A use case cannot move from Idea to Live." in response.text
+    assert "on_hold" not in response.text
+
+
+async def test_move_without_choice_lists_moves(client, make_person, target):
+    await signed_in(client, make_person, Role.CENTRAL_TEAM)
+    response = await post_form(client, "/use-cases/UC-001/move", {"version": "1"})
+    assert "it can move to: Assessment, On hold, Rejected." in response.text
+
+
 async def test_move_without_choice_explains(client, make_person, target):
     await signed_in(client, make_person, Role.CENTRAL_TEAM)
     response = await post_form(client, "/use-cases/UC-001/move", {"version": "1"})
