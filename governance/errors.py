@@ -119,7 +119,17 @@ class ErrorCollector:
     errors: list[FieldError] = field(default_factory=list)
 
     def add(self, field_name: str, message: str) -> None:
-        self.errors.append(FieldError(field_name, message))
+        """Record a problem; the same problem found by two checks is recorded once."""
+        error = FieldError(field_name, message)
+        if error not in self.errors:
+            self.errors.append(error)
+
+    def has(self, field_name: str) -> bool:
+        """Return whether ``field_name`` or one of its parts (``purposes[0].regime``) has a problem."""
+        return any(
+            error.field == field_name or error.field.startswith((f"{field_name}[", f"{field_name}."))
+            for error in self.errors
+        )
 
     def raise_if_any(self) -> None:
         if self.errors:

@@ -123,9 +123,16 @@ class SignOffView:
 # Validation (pure) ---------------------------------------------------------------------------------
 
 
-def validate_definition(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
-    """Check and normalise definition fields; raise ``InvalidInput`` naming every bad field."""
-    errors = ErrorCollector()
+def validate_definition(
+    data: dict[str, Any], *, partial: bool, errors: ErrorCollector | None = None
+) -> dict[str, Any]:
+    """Check and normalise definition fields; raise ``InvalidInput`` naming every bad field.
+
+    Given ``errors``, problems are added to it instead of raised, so the caller can add the key's
+    uniqueness, which needs the database, and report everything at once.
+    """
+    collect_only = errors is not None
+    errors = errors if errors is not None else ErrorCollector()
     clean: dict[str, Any] = {}
 
     def present(name: str) -> bool:
@@ -180,7 +187,8 @@ def validate_definition(data: dict[str, Any], *, partial: bool) -> dict[str, Any
         else:
             clean["active"] = active
 
-    errors.raise_if_any()
+    if not collect_only:
+        errors.raise_if_any()
     return clean
 
 
@@ -414,11 +422,13 @@ async def create_definition(actor: Actor, data: dict[str, Any]) -> ManualCheckVi
         raise InvalidInput.single(
             sorted(unknown)[0], f"unknown field; accepted fields are key, {', '.join(EDITABLE_FIELDS)}"
         )
-    clean = validate_definition({"active": True, **data}, partial=False)
+    errors = ErrorCollector()
+    clean = validate_definition({"active": True, **data}, partial=False, errors=errors)
 
     async with write_transaction():
-        if await ManualCheck.exists().where(ManualCheck.key == clean["key"]).run():
-            raise InvalidInput.single("key", f"{clean['key']} is already used; choose another key")
+        if "key" in clean and await ManualCheck.exists().where(ManualCheck.key == clean["key"]).run():
+            errors.add("key", f"{clean['key']} is already used; choose another key")
+        errors.raise_if_any()
         now = utcnow()
         await ManualCheck.insert(
             ManualCheck(

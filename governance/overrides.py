@@ -22,7 +22,7 @@ from governance import audit, golive, register
 from governance.audit import Actor
 from governance.clock import utcnow
 from governance.database import write_transaction
-from governance.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
+from governance.errors import Conflict, ErrorCollector, Forbidden, InvalidInput, NotFound, StaleVersion
 from governance.roles import Role
 from governance.stages import Stage
 from governance.tables import EmergencyOverride
@@ -105,21 +105,35 @@ class OverrideView:
 # Rules (pure) --------------------------------------------------------------------------------------
 
 
+def expiry_problem(expires_at: dt.datetime | None, now: dt.datetime) -> str:
+    """Return what is wrong with an override's end, or "" when it is aware, ahead and within the limit."""
+    if expires_at is None:
+        return "give the date and time the override ends"
+    if expires_at.tzinfo is None:
+        return "give a time zone, for example 2026-12-11T17:00:00+00:00"
+    if expires_at <= now:
+        return "must be in the future"
+    if expires_at > now + dt.timedelta(days=MAX_OVERRIDE_DAYS):
+        return f"must be at most {MAX_OVERRIDE_DAYS} days ahead; request a new override later"
+    return ""
+
+
 def check_expiry(expires_at: dt.datetime | None, now: dt.datetime) -> dt.datetime:
     """Return ``expires_at`` if it is aware, in the future and within the limit; else raise."""
-    if expires_at is None:
-        raise InvalidInput.single("expires_at", "give the date and time the override ends")
-    if expires_at.tzinfo is None:
-        raise InvalidInput.single(
-            "expires_at", "give a time zone, for example 2026-12-11T17:00:00+00:00"
-        )
-    if expires_at <= now:
-        raise InvalidInput.single("expires_at", "must be in the future")
-    if expires_at > now + dt.timedelta(days=MAX_OVERRIDE_DAYS):
-        raise InvalidInput.single(
-            "expires_at", f"must be at most {MAX_OVERRIDE_DAYS} days ahead; request a new override later"
-        )
+    problem = expiry_problem(expires_at, now)
+    if problem:
+        raise InvalidInput.single("expires_at", problem)
+    assert expires_at is not None
     return expires_at
+
+
+def reason_problem(reason: str) -> str:
+    """Return what is wrong with the reason for an override request, or "" if it is acceptable."""
+    if not reason.strip():
+        return "explain why the use case must go live before it is ready"
+    if len(reason.strip()) > 4000:
+        return "must be at most 4000 characters"
+    return ""
 
 
 def request_blocked_reason(
@@ -281,12 +295,13 @@ async def request_override(
     if actor.account_id is None:
         raise Forbidden("An emergency go-live is requested by a person. Sign in to request it.")
     reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput.single("reason", "explain why the use case must go live before it is ready")
-    if len(reason) > 4000:
-        raise InvalidInput.single("reason", "must be at most 4000 characters")
     now = utcnow()
-    expires_at = check_expiry(expires_at, now)
+    errors = ErrorCollector()
+    if problem := reason_problem(reason):
+        errors.add("reason", problem)
+    if problem := expiry_problem(expires_at, now):
+        errors.add("expires_at", problem)
+    errors.raise_if_any()
 
     async with write_transaction():
         use_case = await register.get_use_case(reference)

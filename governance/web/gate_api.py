@@ -16,7 +16,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from governance import golive, manual_checks, overrides, readiness_board, register
 from governance.auth import CurrentActor, allow, allow_everyone
-from governance.errors import InvalidInput
+from governance.errors import FieldError, InvalidInput
 from governance.roles import Role, Scope
 
 logger = logging.getLogger(__name__)
@@ -182,7 +182,14 @@ class OverrideApi(Controller):
         self, reference: FromPath[str], data: JSONBody[OverrideRequest], actor: CurrentActor
     ) -> dict[str, Any]:
         """Request an emergency go-live covering the checks that fail now."""
-        view = await overrides.request_override(actor, reference, data.reason, parse_expiry(data.expires_at))
+        try:
+            expires_at = parse_expiry(data.expires_at)
+        except InvalidInput as unreadable:
+            # Report the reason's problem with the date's, rather than on the next request.
+            problem = overrides.reason_problem(data.reason)
+            reason_errors = [FieldError("reason", problem)] if problem else []
+            raise InvalidInput([*reason_errors, *unreadable.errors]) from None
+        view = await overrides.request_override(actor, reference, data.reason, expires_at)
         return view.as_api()
 
     @post(

@@ -174,7 +174,13 @@ class UseCaseGatePages(Controller):
         values = await read_form(request)
         view = await register.get_use_case(reference)
         try:
-            expires_at = parse_expiry_day(values.get("expires_on", ""))
+            try:
+                expires_at = parse_expiry_day(values.get("expires_on", ""))
+            except InvalidInput as unreadable:
+                # Report the reason's problem with the date's, rather than on the next submit.
+                problem = overrides.reason_problem(values.get("reason", ""))
+                reason_errors = [FieldError("reason", problem)] if problem else []
+                raise InvalidInput([*reason_errors, *unreadable.errors]) from None
             created = await overrides.request_override(actor, reference, values.get("reason", ""), expires_at)
         except InvalidInput as error:
             # The service validates expires_at, but the form's field is expires_on (the last day).
