@@ -329,6 +329,30 @@ async def test_suspend_page_needs_reason(client, web_checks, central):
     assert 'href="#reason"' in response.text
 
 
+async def test_suspend_stale_form_keeps_reason(client, web_checks, central):
+    from tests.gate_support import submit_form
+
+    live, _, _ = await setup_programme(web_checks, central)
+    stale = (await register.get_use_case(live.reference)).version
+    await register.update_use_case(central, live.reference, stale, {"title": "Renamed meanwhile"})
+    await browser_sign_in(client, "central")
+    response = await submit_form(client, f"/use-cases/{live.reference}/suspend", {"reason": "approval lapsed", "version": stale})
+    assert response.status_code == 409
+    assert ">approval lapsed</textarea>" in response.text
+    assert f'name="version" value="{stale + 1}"' in response.text
+
+
+async def test_suspend_stale_form_suspends_nothing(client, web_checks, central):
+    from tests.gate_support import submit_form
+
+    live, _, _ = await setup_programme(web_checks, central)
+    stale = (await register.get_use_case(live.reference)).version
+    await register.update_use_case(central, live.reference, stale, {"title": "Renamed meanwhile"})
+    await browser_sign_in(client, "central")
+    await submit_form(client, f"/use-cases/{live.reference}/suspend", {"reason": "approval lapsed", "version": stale})
+    assert (await register.get_use_case(live.reference)).stage is Stage.LIVE
+
+
 async def test_board_says_new_version_restores(client, web_checks, central, make_person):
     from governance import assessments
     from tests.gate_support import DPIA_CHECK, TEST_WORKFLOW, approve_dpia

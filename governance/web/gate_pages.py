@@ -12,10 +12,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
-from governance import accounts, golive, manual_checks, overrides, readiness_board, register
+from governance import accounts, audit, conflicts, golive, manual_checks, overrides, readiness_board, register
 from governance.auth import CurrentActor, allow, allow_everyone
 from governance.clock import LONDON, utcnow
-from governance.errors import Conflict, FieldError, Forbidden, InvalidInput
+from governance.errors import Conflict, FieldError, Forbidden, InvalidInput, StaleVersion
 from governance.roles import Role
 from governance.stages import Stage
 from governance.web.forms import FormState, parse_int, read_form
@@ -124,6 +124,18 @@ class UseCaseGatePages(Controller):
                 form=FormState.from_error(values, error),
                 can_suspend=current.stage is Stage.LIVE,
                 status_code=422,
+            )
+        except StaleVersion:
+            # The use case changed after the page was opened: show it as it is now, with the reason
+            # kept, so suspending it is decided on what is current.
+            current = await register.get_use_case(reference)
+            return page(
+                "gate/suspend.html",
+                use_case=current,
+                form=FormState(values={**values, "version": current.version}),
+                can_suspend=current.stage is Stage.LIVE,
+                changed_since=True,
+                status_code=409,
             )
         except Conflict as error:
             current = await register.get_use_case(reference)
@@ -295,6 +307,52 @@ def _definition_from_form(values: dict[str, str]) -> dict[str, object]:
     }
 
 
+DEFINITION_LABELS = [
+    ("title", "Title"),
+    ("description", "What the signer confirms"),
+    ("signing_role", "Role that signs it"),
+    ("active", "Active"),
+]
+
+
+def _definition_state(view: manual_checks.ManualCheckView) -> dict[str, object]:
+    return {
+        "title": view.title,
+        "description": view.description,
+        "signing_role": view.signing_role.value,
+        "active": view.active,
+    }
+
+
+def _definition_sent(data: dict[str, object]) -> dict[str, object]:
+    """Return the form's values as a definition stores them (trimmed)."""
+    return {name: value.strip() if isinstance(value, str) else value for name, value in data.items()}
+
+
+def _definition_text(name: str, value: object) -> str:
+    if name == "signing_role":
+        try:
+            return Role(str(value)).label
+        except ValueError:
+            return str(value)
+    if name == "active":
+        return "Active" if value else "Not in use"
+    return str(value) if value else "(empty)"
+
+
+async def _definition_changes(
+    current: manual_checks.ManualCheckView, data: dict[str, object], loaded_version: int | None
+) -> list[conflicts.ChangedField]:
+    """Compare what the administrator sent with the current check and the version they loaded."""
+    loaded = None
+    if loaded_version is not None:
+        fields = [name for name, _ in DEFINITION_LABELS]
+        loaded = await audit.recorded_state("manual_check", current.key, loaded_version, fields)
+    return conflicts.changed_fields(
+        DEFINITION_LABELS, _definition_state(current), _definition_sent(data), loaded, _definition_text
+    )
+
+
 class ManualCheckPages(Controller):
     path = "/admin/manual-checks"
     include_in_schema = False
@@ -325,38 +383,71 @@ class ManualCheckPages(Controller):
     @get("/{key:str}", opt=allow(Role.ADMINISTRATOR))
     async def edit_form(self, key: FromPath[str]) -> Template:
         view = await manual_checks.get_definition(key)
+        return self._edit_page(view, FormState(values=_definition_values(view)))
+
+    def _edit_page(
+        self,
+        definition: manual_checks.ManualCheckView,
+        form: FormState,
+        *,
+        changed: list[conflicts.ChangedField] | None = None,
+        conflict: str = "",
+        status_code: int = 200,
+    ) -> Template:
+        hidden = {key: form.values.get(key, "") for key in (conflicts.FIELDS_KEY, conflicts.BASE_VERSION_KEY)}
         return page(
             "gate/manual_check_edit.html",
-            definition=view,
+            definition=definition,
             role_options=ROLE_OPTIONS,
-            form=FormState(values=_definition_values(view)),
+            form=form,
+            changed=changed or [],
+            changed_hidden=hidden,
+            labels=dict(DEFINITION_LABELS),
+            conflict=conflict,
+            status_code=status_code,
         )
 
     @post("/{key:str}", opt=allow(Role.ADMINISTRATOR))
     async def edit(self, request: Request, key: FromPath[str], actor: CurrentActor) -> Template | Redirect:
+        """Save a check's changes; a save based on an old version gets the comparison of
+        ``governance.conflicts`` and a choice per field changed by someone else."""
         values = await read_form(request)
         view = await manual_checks.get_definition(key)
         version = parse_int(values.get("version"))
+        data = _definition_from_form(values)
+        compared = conflicts.compared_names(values, manual_checks.EDITABLE_FIELDS)
+        loaded_version = conflicts.base_version(values, version)
         try:
             if version is None:
                 raise InvalidInput.single("version", "the form is missing its version; reload the page")
-            await manual_checks.update_definition(actor, key, version, _definition_from_form(values))
+            to_save = data
+            if compared:
+                current = await manual_checks.get_definition(key)
+                to_save, missing = conflicts.apply_choices(compared, values, _definition_state(current), data)
+                if missing:
+                    raise InvalidInput(missing)
+            await manual_checks.update_definition(actor, key, version, to_save)
         except InvalidInput as error:
-            return page(
-                "gate/manual_check_edit.html",
-                definition=view,
-                role_options=ROLE_OPTIONS,
-                form=FormState.from_error(values, error),
-                status_code=422,
-            )
-        except Conflict as error:
+            state = FormState.from_error(values, error)
+            changed = []
+            if compared:
+                current = await manual_checks.get_definition(key)
+                changed = [item for item in await _definition_changes(current, data, loaded_version) if item.name in compared]
+                state.values[conflicts.FIELDS_KEY] = ",".join(item.name for item in changed)
+                state.values[conflicts.BASE_VERSION_KEY] = loaded_version
+            return self._edit_page(view, state, changed=changed, status_code=422)
+        except StaleVersion:
             current = await manual_checks.get_definition(key)
-            return page(
-                "gate/manual_check_edit.html",
-                definition=current,
-                role_options=ROLE_OPTIONS,
-                form=FormState(values={**values, "version": current.version}),
-                conflict=error.message,
+            changed = await _definition_changes(current, data, loaded_version)
+            # Choices made against an earlier comparison do not carry over to this one.
+            without_choices = {name: value for name, value in values.items() if not name.startswith(conflicts.CHOICE_PREFIX)}
+            state = FormState(values={**without_choices, "version": current.version})
+            state.values.update(conflicts.form_values(changed, loaded_version or current.version))
+            return self._edit_page(
+                current,
+                state,
+                changed=changed,
+                conflict="Someone else saved a change to this check after you opened the form, so your change is not saved yet.",
                 status_code=409,
             )
         return Redirect(path="/admin/manual-checks?saved=1", status_code=303)

@@ -15,11 +15,11 @@ from litestar.datastructures import Cookie
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
-from governance import accounts, audit, golive, register, submissions
+from governance import accounts, audit, conflicts, golive, register, submissions
 from governance.audit import Actor
 from governance.auth import CurrentActor, PUBLIC, SESSION_COOKIE, allow, allow_everyone
 from governance.clock import LONDON
-from governance.errors import Conflict, FieldError, Forbidden, InvalidInput, TooManyRequests
+from governance.errors import Conflict, FieldError, Forbidden, InvalidInput, StaleVersion, TooManyRequests
 from governance.packages import Contribution, UseCasePanel
 from governance.programme import business_case_summary
 from governance.roles import Role
@@ -152,6 +152,56 @@ def _use_case_form_values(view: register.UseCaseView | None) -> dict[str, Any]:
     }
 
 
+USE_CASE_LABELS: dict[str, str] = {
+    "title": "Title",
+    "department": "Department",
+    "business_owner": "Business owner",
+    "description": "Description",
+    "systems": "Systems touched",
+    "data_categories": "Data categories",
+    "purposes": "Purposes and processing regime",
+    "rpa_platform": "RPA platform",
+    "bot_identifiers": "Bot identifiers",
+}
+
+
+def _use_case_text(name: str, value: Any) -> str:
+    """Return a use-case field's value as the conflict comparison shows it."""
+    if name == "purposes":
+        lines = [f"{item.get('purpose', '')} ({register.REGIMES.get(item.get('regime', ''), 'no regime')})" for item in value or []]
+        return "\n".join(lines) or "(none)"
+    if name == "rpa_platform":
+        return register.PLATFORMS.get(value or "", "Not chosen yet")
+    if isinstance(value, list):
+        return "\n".join(value) or "(none)"
+    return value or "(empty)"
+
+
+def _editable_values(view: register.UseCaseView) -> dict[str, Any]:
+    snapshot = view.snapshot()
+    return {name: snapshot[name] for name in register.EDITABLE_FIELDS}
+
+
+def _normalised(data: dict[str, Any]) -> dict[str, Any]:
+    """Return form data as the register stores it (trimmed, duplicates removed), or as sent if invalid."""
+    try:
+        return register.validate_fields(data, partial=False)
+    except InvalidInput:
+        return data
+
+
+async def _changed_by_others(
+    current: register.UseCaseView, data: dict[str, Any], loaded_version: int | None
+) -> list[conflicts.ChangedField]:
+    """Compare what the person sent with the current use case and the version they loaded."""
+    loaded = None
+    if loaded_version is not None:
+        loaded = await audit.recorded_state("use_case", current.reference, loaded_version, register.EDITABLE_FIELDS)
+    return conflicts.changed_fields(
+        list(USE_CASE_LABELS.items()), _editable_values(current), _normalised(data), loaded, _use_case_text
+    )
+
+
 def _use_case_from_form(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return (fields for the service, values to re-display) from the use-case form."""
     purposes = []
@@ -206,7 +256,11 @@ class UseCasePages(Controller):
         view: register.UseCaseView | None,
         state: FormState,
         status_code: int = 200,
+        changed: list[conflicts.ChangedField] | None = None,
+        conflict: str = "",
     ) -> Template:
+        changed = changed or []
+        hidden = {key: state.values.get(key, "") for key in (conflicts.FIELDS_KEY, conflicts.BASE_VERSION_KEY)}
         return page(
             "use_cases/form.html",
             use_case=view,
@@ -215,6 +269,9 @@ class UseCasePages(Controller):
             regimes=register.REGIMES,
             platforms=register.PLATFORMS,
             spare_rows=PURPOSE_ROWS_SPARE,
+            changed=changed,
+            changed_hidden=hidden,
+            conflict=conflict,
             status_code=status_code,
         )
 
@@ -300,31 +357,54 @@ class UseCasePages(Controller):
 
     @post("/{reference:str}/edit", opt=allow(*register.EDITOR_ROLES))
     async def edit(self, request: Request, reference: FromPath[str], actor: CurrentActor) -> Template | Redirect:
+        """Save the edit form.
+
+        A save based on an old version gets the form back with the fields someone else changed,
+        each with a choice between the current value and the person's own. The next save applies
+        the choices (``governance.conflicts``).
+        """
         view = await register.get_use_case(reference)
         await register.ensure_can_edit(actor, view.department)
         values = await read_form(request)
         data, display = _use_case_from_form(values)
         version = parse_int(values.get("version"))
+        compared = conflicts.compared_names(values, register.EDITABLE_FIELDS)
+        loaded_version = conflicts.base_version(values, version)
         try:
             if version is None:
                 raise InvalidInput.single("version", "the form is missing its version; reload the page")
-            await register.update_use_case(actor, reference, version, data)
+            to_save = data
+            if compared:
+                current = await register.get_use_case(reference)
+                to_save, missing = conflicts.apply_choices(compared, values, _editable_values(current), data)
+                if missing:
+                    raise InvalidInput(missing)
+            await register.update_use_case(actor, reference, version, to_save)
         except InvalidInput as error:
-            state = FormState.from_error({**display, "version": version}, error)
-            return await self._form_page(actor=actor, view=view, state=state, status_code=422)
+            state = FormState.from_error({**values, **display, "version": version}, error)
+            changed = []
+            if compared:
+                current = await register.get_use_case(reference)
+                changed = [item for item in await _changed_by_others(current, data, loaded_version) if item.name in compared]
+                state.values[conflicts.FIELDS_KEY] = ",".join(item.name for item in changed)
+                state.values[conflicts.BASE_VERSION_KEY] = loaded_version
+            return await self._form_page(actor=actor, view=view, state=state, status_code=422, changed=changed)
         except Forbidden as error:
             state = FormState(
                 values={**display, "version": version},
                 errors=[FieldError("department", error.message)],
             )
             return await self._form_page(actor=actor, view=view, state=state, status_code=403)
-        except Conflict as error:
-            state = FormState(values=display)
+        except StaleVersion as error:
             current = await register.get_use_case(reference)
-            state.values["version"] = current.version
-            template = await self._form_page(actor=actor, view=current, state=state, status_code=409)
-            template.context["conflict"] = error.message
-            return template
+            changed = await _changed_by_others(current, data, loaded_version)
+            # Choices made against an earlier comparison do not carry over to this one.
+            without_choices = {key: value for key, value in display.items() if not key.startswith(conflicts.CHOICE_PREFIX)}
+            state = FormState(values={**without_choices, "version": current.version})
+            state.values.update(conflicts.form_values(changed, loaded_version or current.version))
+            return await self._form_page(
+                actor=actor, view=current, state=state, status_code=409, changed=changed, conflict=error.message
+            )
         return Redirect(path=f"/use-cases/{view.reference}", status_code=303)
 
     @post("/{reference:str}/move", opt=allow(*register.MOVER_ROLES))
