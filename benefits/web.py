@@ -18,7 +18,7 @@ from governance.auth import CurrentActor, allow, allow_everyone
 from governance.errors import InvalidInput, StaleVersion
 from governance.gate import UseCaseRef
 from governance.packages import UseCasePanel
-from governance.web.forms import FormState, parse_int, read_form
+from governance.web.forms import FormState, parse_int, read_form_or_errors
 from governance.web.templating import page
 
 logger = logging.getLogger(__name__)
@@ -173,13 +173,15 @@ class BaselinePages(Controller):
         with a choice between the current value and the person's own (``governance.conflicts``).
         So does a first baseline sent after someone else recorded one.
         """
-        values = await read_form(request)
+        values, rejected = await read_form_or_errors(request)
         data = {name: values.get(name, "") for name in baselines.FIELDS}
         version = parse_int(values.get("version"))
         compared = conflicts.compared_names(values, baselines.FIELDS)
         loaded_version = conflicts.base_version(values, version if version is not None else NO_BASELINE)
         use_case = await register.get_use_case(reference)
         try:
+            if rejected:
+                raise InvalidInput(rejected)
             to_save = data
             if compared:
                 current = await baselines.get_baseline(use_case.id)

@@ -18,7 +18,7 @@ from governance.clock import LONDON, utcnow
 from governance.errors import Conflict, FieldError, Forbidden, InvalidInput, StaleVersion
 from governance.roles import Role
 from governance.stages import Stage
-from governance.web.forms import FormState, parse_int, read_form
+from governance.web.forms import FormState, parse_int, read_form, read_form_or_errors
 from governance.web.gate_api import BOARD_ROLES
 from governance.web.templating import page
 
@@ -111,8 +111,10 @@ class UseCaseGatePages(Controller):
 
     @post("/{reference:str}/suspend", opt=allow(*golive.SUSPENDER_ROLES))
     async def suspend(self, request: Request, reference: FromPath[str], actor: CurrentActor) -> Template | Redirect:
-        values = await read_form(request)
+        values, rejected = await read_form_or_errors(request)
         try:
+            if rejected:
+                raise InvalidInput(rejected)
             view = await golive.suspend(
                 actor, reference, values.get("reason", ""), expected_version=parse_int(values.get("version"))
             )
@@ -183,9 +185,11 @@ class UseCaseGatePages(Controller):
 
     @post("/{reference:str}/emergency-override", opt=allow(Role.CENTRAL_TEAM))
     async def request_override(self, request: Request, reference: FromPath[str], actor: CurrentActor) -> Template | Redirect:
-        values = await read_form(request)
+        values, rejected = await read_form_or_errors(request)
         view = await register.get_use_case(reference)
         try:
+            if rejected:
+                raise InvalidInput(rejected)
             try:
                 expires_at = parse_expiry_day(values.get("expires_on", ""))
             except InvalidInput as unreadable:
@@ -261,8 +265,10 @@ class OverridePages(Controller):
 
     @post("/{override_id:int}/withdraw", opt=allow(Role.CENTRAL_TEAM, *overrides.APPROVER_ROLES))
     async def withdraw(self, request: Request, override_id: FromPath[int], actor: CurrentActor) -> Template | Redirect:
-        values = await read_form(request)
+        values, rejected = await read_form_or_errors(request)
         try:
+            if rejected:
+                raise InvalidInput(rejected)
             await overrides.withdraw(actor, override_id, values.get("reason", ""))
         except InvalidInput as error:
             return await self._detail(
@@ -372,9 +378,11 @@ class ManualCheckPages(Controller):
 
     @post("/", opt=allow(Role.ADMINISTRATOR))
     async def create(self, request: Request, actor: CurrentActor) -> Template | Redirect:
-        values = await read_form(request)
+        values, rejected = await read_form_or_errors(request)
         data = {"key": values.get("key", ""), **_definition_from_form(values)}
         try:
+            if rejected:
+                raise InvalidInput(rejected)
             await manual_checks.create_definition(actor, data)
         except InvalidInput as error:
             return await self._list(FormState.from_error(values, error), status_code=422)
@@ -411,13 +419,15 @@ class ManualCheckPages(Controller):
     async def edit(self, request: Request, key: FromPath[str], actor: CurrentActor) -> Template | Redirect:
         """Save a check's changes; a save based on an old version gets the comparison of
         ``governance.conflicts`` and a choice per field changed by someone else."""
-        values = await read_form(request)
+        values, rejected = await read_form_or_errors(request)
         view = await manual_checks.get_definition(key)
         version = parse_int(values.get("version"))
         data = _definition_from_form(values)
         compared = conflicts.compared_names(values, manual_checks.EDITABLE_FIELDS)
         loaded_version = conflicts.base_version(values, version)
         try:
+            if rejected:
+                raise InvalidInput(rejected)
             if version is None:
                 raise InvalidInput.single("version", "the form is missing its version; reload the page")
             to_save = data

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import uuid
 from typing import Annotated, Any
 
@@ -25,7 +26,7 @@ from governance.programme import business_case_summary
 from governance.roles import Role
 from governance.settings import get_settings
 from governance.stages import PIPELINE
-from governance.web.forms import FormState, lines_to_list, parse_int, read_form, safe_next
+from governance.web.forms import FormState, lines_to_list, parse_int, read_form, read_form_or_errors, safe_next
 from governance.web.templating import page
 
 logger = logging.getLogger(__name__)
@@ -68,18 +69,18 @@ class SessionPages(Controller):
 
     @post("/sign-in", opt=PUBLIC)
     async def sign_in(self, request: Request) -> Template | Redirect:
-        values = await read_form(request)
+        values, rejected = await read_form_or_errors(request)
         target = safe_next(values.get("next"))
         username = values.get("username", "")
         password = values.get("password", "")
         remote = request.client.host if request.client else ""
 
-        if not username.strip() or not password:
-            errors = []
+        if rejected or not username.strip() or not password:
+            errors = list(rejected)
             if not username.strip():
-                errors.append(InvalidInput.single("username", "Enter your username").errors[0])
+                errors.append(FieldError("username", "Enter your username"))
             if not password:
-                errors.append(InvalidInput.single("password", "Enter your password").errors[0])
+                errors.append(FieldError("password", "Enter your password"))
             state = FormState(values={"username": username, "next": target}, errors=errors)
             return page("sign_in.html", form=state, status_code=422)
 
@@ -202,6 +203,19 @@ async def _changed_by_others(
     )
 
 
+_PURPOSE_FIELD = re.compile(r"(purpose|regime)_(\d+)")
+
+
+def _use_case_errors(errors: list[FieldError]) -> list[FieldError]:
+    """Name form errors by the register's fields: ``purpose_0`` becomes ``purposes[0].purpose``."""
+    named = []
+    for error in errors:
+        match = _PURPOSE_FIELD.fullmatch(error.field)
+        field_name = f"purposes[{match.group(2)}].{match.group(1)}" if match else error.field
+        named.append(FieldError(field_name, error.message))
+    return named
+
+
 def _use_case_from_form(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return (fields for the service, values to re-display) from the use-case form."""
     purposes = []
@@ -286,7 +300,7 @@ class UseCasePages(Controller):
 
     @post("/new", opt=allow(*register.EDITOR_ROLES))
     async def create(self, request: Request, actor: CurrentActor) -> Template | Redirect:
-        values = await read_form(request)
+        values, rejected = await read_form_or_errors(request)
         data, display = _use_case_from_form(values)
         # A form without a usable id (from a page served before ids existed) gets a new one, so the
         # next post of the re-displayed form is protected.
@@ -295,6 +309,8 @@ class UseCasePages(Controller):
             form_id = submissions.new_form_id()
         display["form_id"] = form_id
         try:
+            if rejected:
+                raise InvalidInput(_use_case_errors(rejected))
             view = await register.create_use_case(actor, data, idempotency_key=form_id)
         except submissions.RepeatedSubmission as error:
             # The same form was posted again after a change: show what the first post created.
@@ -365,12 +381,14 @@ class UseCasePages(Controller):
         """
         view = await register.get_use_case(reference)
         await register.ensure_can_edit(actor, view.department)
-        values = await read_form(request)
+        values, rejected = await read_form_or_errors(request)
         data, display = _use_case_from_form(values)
         version = parse_int(values.get("version"))
         compared = conflicts.compared_names(values, register.EDITABLE_FIELDS)
         loaded_version = conflicts.base_version(values, version)
         try:
+            if rejected:
+                raise InvalidInput(_use_case_errors(rejected))
             if version is None:
                 raise InvalidInput.single("version", "the form is missing its version; reload the page")
             to_save = data
