@@ -284,3 +284,17 @@ def form_as_shown(html: str, action: str) -> dict[str, str]:
         if form["action"] == action:
             return {name: value for name, value in form["fields"] if name != "_csrf_token"}
     raise AssertionError(f"no form posts to {action}")
+
+
+def handler_for(app: Any, method: str, path: str) -> Any:
+    """Return the app's route handler for ``method`` on a concrete ``path``, or None."""
+    path = path.rstrip("/") or "/"
+    for route in app.routes:
+        if method not in getattr(route, "methods", ()):
+            continue
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(route.path))
+        if re.fullmatch(pattern, path):
+            for handler in getattr(route, "route_handlers", []):
+                if method in handler.http_methods:
+                    return handler
+    return None

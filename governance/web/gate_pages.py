@@ -217,11 +217,13 @@ class OverridePages(Controller):
     path = "/emergency-overrides"
     include_in_schema = False
 
-    @get("/", opt=allow(*BOARD_ROLES))
+    # Every role may read emergency go-lives: the use-case page already warns of one to everyone,
+    # and its business owner needs to see who approved it and when it ends.
+    @get("/", opt=allow_everyone())
     async def list_page(self) -> Template:
         return page("gate/overrides.html", items=await overrides.list_overrides(), now=utcnow())
 
-    @get("/{override_id:int}", opt=allow(*BOARD_ROLES))
+    @get("/{override_id:int}", opt=allow_everyone())
     async def detail(self, request: Request, override_id: FromPath[int], actor: CurrentActor) -> Template:
         return await self._detail(request, override_id, actor, FormState())
 
