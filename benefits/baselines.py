@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -91,6 +92,17 @@ def seconds_to_minutes(seconds: int) -> Decimal:
     return (Decimal(seconds) / 60).quantize(Decimal("0.1"))
 
 
+def _parse_minutes(value: Any) -> Decimal | None:
+    """Return the number of minutes written in ``value``, or None if it is not a finite number."""
+    if isinstance(value, bool) or value is None or value == "":
+        return None
+    try:
+        minutes = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return minutes if minutes.is_finite() else None
+
+
 def _minutes(errors: ErrorCollector, name: str, value: Any, *, allow_zero: bool) -> int | None:
     """Return whole seconds for a minutes value with at most one decimal place, or record an error."""
     if isinstance(value, bool) or value is None or value == "":
@@ -122,7 +134,7 @@ def validate_baseline(data: dict[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {}
 
     volume = data.get("volume_per_month")
-    if isinstance(volume, str) and volume.strip().isdigit():
+    if isinstance(volume, str) and re.fullmatch(r"-?\d+", volume.strip()):
         volume = int(volume.strip())
     if isinstance(volume, bool) or not isinstance(volume, int):
         errors.add("volume_per_month", "enter a whole number of work items per month")
@@ -135,7 +147,17 @@ def validate_baseline(data: dict[str, Any]) -> dict[str, Any]:
     residual = _minutes(
         errors, "residual_minutes_per_item", data.get("residual_minutes_per_item"), allow_zero=True
     )
-    if manual is not None and residual is not None and residual > manual:
+    # Compared as typed, so the comparison is reported even while one value has another problem
+    # (two decimal places, for example). A manual time of 0 or less is wrong on its own account.
+    typed_manual = _parse_minutes(data.get("manual_minutes_per_item"))
+    typed_residual = _parse_minutes(data.get("residual_minutes_per_item"))
+    if (
+        typed_manual is not None
+        and typed_residual is not None
+        and typed_manual > 0
+        and typed_residual >= 0
+        and typed_residual > typed_manual
+    ):
         errors.add(
             "residual_minutes_per_item",
             "must not exceed the manual minutes per item: the bot would add work, not release it",
@@ -212,7 +234,7 @@ async def baseline_for(reference: str) -> BaselineView:
     view = await register.get_use_case(reference)
     baseline = await get_baseline(view.id)
     if baseline is None:
-        raise NotFound(f"{view.reference} has no benefits baseline yet")
+        raise NotFound(f"{view.reference} has no benefits baseline yet.")
     return baseline
 
 
@@ -231,7 +253,7 @@ async def record_baseline(
 ) -> BaselineView:
     """Record or replace a use case's baseline; replacing needs the current ``expected_version``."""
     if not actor.has_any(*RECORDER_ROLES) and actor.kind != "system":
-        raise Forbidden("recording a benefits baseline needs the central team role")
+        raise Forbidden("Recording a benefits baseline needs the central automation team role.")
     unknown = set(data) - set(FIELDS)
     if unknown:
         raise InvalidInput.single(sorted(unknown)[0], f"unknown field; accepted fields are {', '.join(FIELDS)}")

@@ -81,7 +81,7 @@ async def actor_for_username(username: str) -> Actor:
     row = await Account.select(Account.id).where(Account.username == username).first().run()
     actor = await actor_for(row["id"]) if row else None
     if actor is None:
-        raise NotFound(f"no active account named {username!r}")
+        raise NotFound(f"No active account is named {username!r}.")
     return actor
 
 
@@ -189,7 +189,7 @@ async def get_account(username: str) -> AccountView:
         .run()
     )
     if row is None:
-        raise NotFound(f"no account named {username!r}")
+        raise NotFound(f"No account is named {username!r}.")
     return AccountView(
         id=row["id"],
         username=row["username"],
@@ -213,7 +213,7 @@ async def disable_account(actor: Actor, username: str) -> AccountView:
     async with write_transaction():
         before = await get_account(username)
         if not before.active:
-            raise Conflict(f"account {username!r} is already disabled")
+            raise Conflict(f"Account {username!r} is already disabled.")
 
         await Account.update({Account.active: False, Account.version: Account.version + 1}).where(
             Account.id == before.id
@@ -272,8 +272,19 @@ def password_refusal(view: AccountView) -> str:
     return ""
 
 
-async def set_password(actor: Actor, username: str, password: str) -> None:
-    """Replace an account's password and end its existing sessions.
+@dataclass(frozen=True)
+class PasswordSet:
+    """The side effects of setting a password: failed sign-ins cleared, and whether a pause ended."""
+
+    failures_cleared: int
+    pause_lifted: bool
+
+
+async def set_password(actor: Actor, username: str, password: str) -> PasswordSet:
+    """Replace an account's password, end its sessions and clear its failed sign-ins.
+
+    Clearing the failures lifts a sign-in pause, because the failed guesses were made against the
+    old password. A lifted pause gets its own audit entry.
 
     Raises ``Conflict`` for a machine account, which must never gain a way to sign in to the pages,
     and for a disabled account.
@@ -283,16 +294,51 @@ async def set_password(actor: Actor, username: str, password: str) -> None:
         raise InvalidInput.single("password", problem)
 
     password_hash = await anyio.to_thread.run_sync(hash_password, password)
+    settings = get_settings()
     async with write_transaction():
         account = await get_account(username)
         refusal = password_refusal(account)
         if refusal:
             raise Conflict(refusal)
+        now = utcnow()
+        window_start = now - dt.timedelta(minutes=settings.sign_in_window_minutes)
+        recent_failures = await _recent_failures(account.username, window_start)
+        cleared = (
+            await SignInAttempt.update({SignInAttempt.cleared_at: now})
+            .where(
+                (SignInAttempt.username == account.username)
+                & (SignInAttempt.succeeded == False)  # noqa: E712 - Piccolo needs ==
+                & SignInAttempt.cleared_at.is_null()
+            )
+            .returning(SignInAttempt.id)
+            .run()
+        )
         await Account.update({Account.password_hash: password_hash}).where(
             Account.id == account.id
         ).run()
         await WebSession.delete().where(WebSession.account == account.id).run()
-        await audit.record(actor, "account.password_set", "account", username)
+        await audit.record(
+            actor,
+            "account.password_set",
+            "account",
+            username,
+            after={"failed_sign_ins_cleared": len(cleared)},
+        )
+
+        paused = recent_failures >= settings.sign_in_max_failures
+        if paused:
+            await audit.record(
+                actor,
+                "account.sign_in_pause_lifted",
+                "account",
+                username,
+                before={"failed_sign_ins_in_window": recent_failures},
+                after={"failed_sign_ins_in_window": 0},
+                note="the password was set again",
+            )
+    if paused:
+        logger.info("sign-in pause of %s lifted by %s with a new password", username, actor.username)
+    return PasswordSet(failures_cleared=len(cleared), pause_lifted=paused)
 
 
 # Browser sessions ---------------------------------------------------------------------------------
@@ -308,10 +354,12 @@ class NewSession:
 
 
 async def _recent_failures(username: str, since: dt.datetime) -> int:
+    """Count the failed sign-ins for ``username`` since ``since`` that no password reset cleared."""
     return await SignInAttempt.count().where(
         (SignInAttempt.username == username)
         & (SignInAttempt.attempted_at >= since)
         & (SignInAttempt.succeeded == False)  # noqa: E712 - Piccolo needs ==
+        & SignInAttempt.cleared_at.is_null()
     ).run()
 
 
@@ -500,7 +548,7 @@ async def create_token(
     async with write_transaction():
         account = await get_account(username)
         if not account.active:
-            raise Conflict(f"account {username!r} is disabled; tokens cannot be issued to it")
+            raise Conflict(f"Account {username!r} is disabled, so no token can be issued to it.")
 
         scope_text = " ".join(sorted({scope.value for scope in parsed}))
         await ApiToken.insert(
@@ -534,7 +582,7 @@ async def get_token(token_id: str) -> TokenView:
         .run()
     )
     if row is None:
-        raise NotFound(f"no API token with id {token_id!r}")
+        raise NotFound(f"No API token has the id {token_id!r}.")
     return _token_view(row)
 
 
@@ -551,7 +599,7 @@ async def revoke_token(actor: Actor, token_id: str) -> TokenView:
     async with write_transaction():
         before = await get_token(token_id)
         if before.revoked_at is not None:
-            raise Conflict(f"API token {token_id!r} is already revoked")
+            raise Conflict(f"API token {token_id!r} is already revoked.")
         await ApiToken.update({ApiToken.revoked_at: utcnow()}).where(
             ApiToken.token_id == token_id
         ).run()

@@ -25,7 +25,7 @@ from governance.audit import Actor
 from governance.canonical import canonical_json, content_hash
 from governance.clock import format_date, utcnow
 from governance.database import write_transaction
-from governance.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
+from governance.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion, as_sentence
 from governance.roles import Role
 from governance.tables import Account, Assessment, AssessmentVersion, SignOff, UseCase
 
@@ -359,7 +359,7 @@ def _view(row: dict[str, Any]) -> VersionView:
 async def use_case_id_for(reference: str) -> int:
     row = await UseCase.select(UseCase.id).where(UseCase.reference == reference).first().run()
     if row is None:
-        raise NotFound(f"no use case with reference {reference!r}")
+        raise NotFound(f"No use case has the reference {reference!r}.")
     return row["id"]
 
 
@@ -404,7 +404,7 @@ async def get_version(use_case_id: int, kind: str, number: int) -> VersionView:
         .run()
     )
     if row is None:
-        raise NotFound(f"no {kind_label(kind)} version {number} for this use case")
+        raise NotFound(f"This use case has no {kind_label(kind)} version {number}.")
     return _view(row)
 
 
@@ -524,7 +524,7 @@ async def start_version(
         previous = await latest_version(use_case_id, kind)
         if previous is not None and previous.status in workflow.editable:
             raise Conflict(
-                f"version {previous.number} is still a draft; edit it instead of starting another",
+                f"Version {previous.number} is still a draft. Edit it instead of starting another.",
                 extra={"draft_version": previous.number},
             )
 
@@ -579,8 +579,8 @@ async def save_draft(
         current = await get_version(view.use_case_id, view.kind, view.number)
         if current.status not in workflow.editable:
             raise Conflict(
-                f"version {current.number} is {current.status.replace('_', ' ')} and frozen; "
-                "start a new version to change it"
+                f"Version {current.number} is {current.status.replace('_', ' ')} and frozen. "
+                "Start a new version to change it."
             )
         if current.version != expected_version:
             raise StaleVersion(f"{kind_label(view.kind)} version {view.number}", expected_version, current.version)
@@ -723,9 +723,12 @@ async def record_sign_off(
     been frozen, because a signature must cover fixed content.
     """
     if role not in actor.roles:
-        raise Forbidden(f"signing as {role.label} needs the {role.value} role")
+        raise Forbidden(f"Signing as {role.label} needs that role, which your account does not hold.")
     if view.content_hash is None:
-        raise Conflict(f"{kind_label(view.kind)} version {view.number} has not been submitted, so it cannot be signed")
+        raise Conflict(
+            f"{as_sentence(kind_label(view.kind))} version {view.number} has not been submitted, "
+            "so it cannot be signed."
+        )
 
     async with write_transaction():
         account = await Account.select(Account.display_name).where(Account.id == actor.account_id).first().run()
@@ -774,7 +777,7 @@ async def revoke(actor: Actor, view: VersionView, expected_version: int, reason:
         if current.version != expected_version:
             raise StaleVersion(f"{kind_label(view.kind)} version {view.number}", expected_version, current.version)
         if current.revoked_at is not None:
-            raise Conflict(f"{kind_label(view.kind)} version {view.number} is already revoked")
+            raise Conflict(f"{as_sentence(kind_label(view.kind))} version {view.number} is already revoked.")
 
         await AssessmentVersion.update(
             {

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -338,6 +338,30 @@ async def history_for_use_case(reference: str) -> list[dict[str, Any]]:
         row["before"] = decode_state(row["before"])
         row["after"] = decode_state(row["after"])
     return rows
+
+
+async def recorded_state(entity_type: str, entity_ref: str, version: int, fields: Sequence[str]) -> dict[str, Any] | None:
+    """Return the record's values at lock ``version``, from the newest entry that recorded them all.
+
+    Looks for the latest entry whose ``after`` contains every one of ``fields`` and a ``version`` at
+    most ``version``. Changes that bump the version without touching these fields (a stage move)
+    record no such state, so the values found are still those of ``version``. Returns None when
+    no entry recorded them.
+    """
+    rows = (
+        await AuditEntry.select(AuditEntry.after)
+        .where((AuditEntry.entity_type == entity_type) & (AuditEntry.entity_ref == entity_ref))
+        .order_by(AuditEntry.seq, ascending=False)
+        .run()
+    )
+    for row in rows:
+        state = decode_state(row["after"])
+        if not isinstance(state, dict) or not all(name in state for name in fields):
+            continue
+        recorded = state.get("version")
+        if isinstance(recorded, int) and recorded <= version:
+            return state
+    return None
 
 
 def changed_fields(before: Any, after: Any) -> list[tuple[str, Any, Any]]:

@@ -150,6 +150,14 @@ def is_generated_options(handler: BaseRouteHandler) -> bool:
     )
 
 
+def roles_in_words(roles: frozenset[Role]) -> str:
+    """Return role labels as a list in words: "Information Assurance or Data Protection Officer"."""
+    labels = sorted(role.label for role in roles)
+    if len(labels) == 1:
+        return labels[0]
+    return f"{', '.join(labels[:-1])} or {labels[-1]}"
+
+
 def authorise(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """App-wide guard: deny unless the handler's ``opt`` grants the caller's roles and scope."""
     opt = handler.opt
@@ -180,9 +188,8 @@ def authorise(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
         raise NotAuthorizedException("Sign in to continue.")
 
     if not principal.actor.has_any(*roles):
-        allowed = ", ".join(sorted(role.value for role in roles))
         raise PermissionDeniedException(
-            f"Your account does not hold a role that may do this. Roles allowed: {allowed}."
+            f"Your account does not hold a role that may do this. Roles allowed: {roles_in_words(roles)}."
         )
 
     required: TokenScope | None = opt.get("scope")

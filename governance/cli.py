@@ -28,7 +28,7 @@ T = TypeVar("T")
 def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
     """Run an async operation; print expected failures in one line and exit 1 (2 for bad settings)."""
     from governance.database import DatabaseUnavailable, DatabaseUrlError
-    from governance.errors import DomainError
+    from governance.errors import DomainError, InvalidInput, as_sentence
     from governance.settings import SettingsError
 
     async def main() -> T:
@@ -37,7 +37,9 @@ def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
     try:
         return asyncio.run(main())
     except DomainError as error:
-        click.echo(f"Error: {error.message}", err=True)
+        # An InvalidInput message starts with the field's name ("password: must be ...").
+        message = error.message if isinstance(error, InvalidInput) else as_sentence(error.message)
+        click.echo(f"Error: {message}", err=True)
         sys.exit(1)
     except MissingDatabaseFile as error:
         click.echo(f"Error: {error}", err=True)
@@ -318,18 +320,21 @@ def users_enable(username: str) -> None:
 @users.command("set-password")
 @click.argument("username")
 def users_set_password(username: str) -> None:
-    """Set a new password (read from standard input) and end the account's sessions."""
+    """Set a new password (read from standard input), end the account's sessions and lift a sign-in pause."""
     from governance import accounts
 
     _run(_check_database_file)
     password = _read_password()
 
-    async def go() -> None:
+    async def go() -> Any:
         await _prepare_database()
-        await accounts.set_password(_cli_actor(), username, password)
+        return await accounts.set_password(_cli_actor(), username, password)
 
-    _run(go)
-    click.echo(f"Password set for {username}.")
+    result = _run(go)
+    message = f"Password set for {username}; any sessions it had are ended."
+    if result.pause_lifted:
+        message += " Its sign-in pause after failed attempts is lifted, so it can sign in now."
+    click.echo(message)
 
 
 @main.group()

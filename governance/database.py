@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from piccolo.columns import Column
+from piccolo.columns.combination import Where
+from piccolo.columns.operators.comparison import ComparisonOperator
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
@@ -250,6 +253,36 @@ def get_engine() -> Engine:
 
 def is_sqlite() -> bool:
     return get_engine().engine_type == "sqlite"
+
+
+# The escape character of the LIKE patterns that ``text_contains`` builds. PostgreSQL uses a
+# backslash by default, but SQLite has no default, so every pattern names it with ESCAPE.
+LIKE_ESCAPE = "\\"
+
+
+class _LikeEscaped(ComparisonOperator):
+    template = "{name} LIKE {value} ESCAPE '\\'"
+
+
+class _ILikeEscaped(ComparisonOperator):
+    template = "{name} ILIKE {value} ESCAPE '\\'"
+
+
+def like_substring_pattern(text: str) -> str:
+    """Return a LIKE pattern that matches ``text`` anywhere, with ``%``, ``_`` and ``\\`` taken literally."""
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+    escaped = escaped.replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+    return f"%{escaped}%"
+
+
+def text_contains(column: Column, text: str) -> Where:
+    """Build a condition that ``column`` contains ``text``, ignoring case, with no wildcards.
+
+    PostgreSQL compares with ILIKE. SQLite's LIKE ignores case only for ASCII letters, so there
+    "É" and "é" still differ.
+    """
+    operator = _LikeEscaped if is_sqlite() else _ILikeEscaped
+    return Where(column=column, value=like_substring_pattern(text), operator=operator)
 
 
 def in_write_transaction() -> bool:

@@ -5,7 +5,8 @@ and content hash, and a sign-off table. Pages are A4, the proofing language is B
 the document properties name the service and the time of export. (python-docx's template would
 otherwise give US Letter, en-US, "python-docx" and 2013.) Text from users passes through
 ``clean_text`` first: python-docx rejects control characters (a vertical tab pasted from Word, for
-example), so they are replaced rather than allowed to fail the export.
+example), so they are replaced rather than allowed to fail the export, and invisible characters
+that reorder or hide text (a right-to-left override, for example) are removed.
 """
 
 from __future__ import annotations
@@ -33,26 +34,50 @@ DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingm
 # Characters XML 1.0 forbids, plus the other C0/C1 controls; tab and newline are handled separately.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
+# Invisible format characters that reorder or hide the text around them, which exports remove.
+# They are the bidirectional embeddings and overrides (U+202A to U+202E) and isolates (U+2066 to
+# U+2069), and the deprecated controls that swap digit shapes and Arabic shaping (U+206A to U+206F).
+# The interlinear annotation marks (U+FFF9 to U+FFFB) hide text, and U+FEFF inside text is an
+# invisible word joiner. NOTE: the directional marks LRM, RLM and ALM (U+200E, U+200F, U+061C) stay, because
+# Arabic and Hebrew text uses them to place punctuation and digits, and they move no letters.
+# Joiners (U+200C, U+200D) stay too, because Persian, Indic scripts and emoji need them.
+_REORDERING_OR_HIDING = re.compile("[\u202a-\u202e\u2066-\u2069\u206a-\u206f\ufff9-\ufffb\ufeff]")
+# Tag characters (U+E0000 to U+E007F) are invisible and can carry hidden text. They are kept only
+# in an emoji tag sequence, such as the flag of Wales: a black flag, tag letters, a cancel tag.
+_TAG_CHARACTER = re.compile("[\U000e0000-\U000e007f]")
+_EMOJI_TAG_SEQUENCE = re.compile("(\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f)")
+
 LANGUAGE = "en-GB"
 PAGE_WIDTH = Mm(210)
 PAGE_HEIGHT = Mm(297)
 MARGIN = Cm(2.5)
 
 
-def clean_text(value: Any) -> str:
-    """Return ``value`` as text that Word accepts: controls become spaces, tabs become spaces.
+def _remove_tag_characters(text: str) -> str:
+    """Remove tag characters, except those that form an emoji tag sequence."""
+    parts = _EMOJI_TAG_SEQUENCE.split(text)
+    # split() with one group puts the sequences at the odd positions.
+    return "".join(part if index % 2 else _TAG_CHARACTER.sub("", part) for index, part in enumerate(parts))
 
-    Word's manual line break (vertical tab) and page break (form feed) become line breaks, so text
-    pasted from Word keeps its lines. Everything else stays as it was, because a hash or a URL copied
-    out of the document must match the original. Word itself breaks a word too long for its line or
-    table cell, and ``_fit_to_page`` gives tables the fixed layout that makes it do so.
+
+def clean_text(value: Any) -> str:
+    """Return ``value`` as text that Word accepts and that reads as it was typed.
+
+    Controls and tabs become spaces. Invisible characters that would reorder or hide text in Word
+    (right-to-left overrides, for example) are removed. Word's manual line break (vertical tab),
+    page break (form feed) and the Unicode line and paragraph separators become line breaks, so
+    text pasted from Word keeps its lines. Everything else stays as it was, because a hash or a URL
+    copied out of the document must match the original. Word itself breaks a word too long for its
+    line or table cell, and ``_fit_to_page`` gives tables the fixed layout that makes it do so.
     """
     if value is None:
         return ""
     text = unicodedata.normalize("NFC", str(value))
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-    text = text.replace("\x0b", "\n").replace("\x0c", "\n")
+    text = text.replace("\x0b", "\n").replace("\x0c", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
     text = _FORBIDDEN.sub(" ", text)
+    text = _REORDERING_OR_HIDING.sub("", text)
+    text = _remove_tag_characters(text)
     # Lone surrogates (from badly decoded input) cannot be encoded in XML either.
     return text.encode("utf-8", "replace").decode("utf-8")
 

@@ -10,6 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+def as_sentence(message: str) -> str:
+    """Return ``message`` with a capital first letter, as messages shown to people start.
+
+    The core writes its messages that way; this is the safety net for messages that packages raise.
+    """
+    return message[:1].upper() + message[1:]
+
+
 @dataclass(frozen=True)
 class FieldError:
     """One problem with one input field; ``field`` uses the API's field name."""
@@ -55,13 +63,18 @@ class BadRequest(DomainError):
 
     Nothing was stored.
 
-    ``field`` names the part at fault (``path``, ``query``, ``body``) in the ``errors`` list.
+    ``field`` names the part at fault (``path``, ``query``, ``body``) in the ``errors`` list, or
+    ``errors`` lists several parts, such as query parameters, each with its own message.
     """
 
     status_code = 400
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        extra = {"errors": [FieldError(field, message).as_dict()]} if field else None
+    def __init__(
+        self, message: str, *, field: str | None = None, errors: list[FieldError] | None = None
+    ) -> None:
+        if errors is None and field:
+            errors = [FieldError(field, message)]
+        extra = {"errors": [error.as_dict() for error in errors]} if errors else None
         super().__init__(message, extra=extra)
 
 
@@ -80,11 +93,18 @@ class Conflict(DomainError):
 
 
 class StaleVersion(Conflict):
+    """Someone else changed the record after the caller read it, so the change was not saved.
+
+    ``expected_version`` and ``current_version`` in ``extra`` are the record's lock versions, which
+    API clients send back. The message leaves them out, because readers would take them for an
+    assessment's version number.
+    """
+
     def __init__(self, what: str, expected: int, current: int) -> None:
         super().__init__(
-            f"{what} was changed by someone else (you sent version {expected}, the current version "
-            f"is {current}); reload it, reapply your change and send version {current}",
-            extra={"current_version": current},
+            f"{what[:1].upper()}{what[1:]} was changed by someone else after you read it, so your "
+            "change was not saved. Read it again, check the current values and make your change again.",
+            extra={"expected_version": expected, "current_version": current},
         )
 
 
@@ -99,7 +119,17 @@ class ErrorCollector:
     errors: list[FieldError] = field(default_factory=list)
 
     def add(self, field_name: str, message: str) -> None:
-        self.errors.append(FieldError(field_name, message))
+        """Record a problem; the same problem found by two checks is recorded once."""
+        error = FieldError(field_name, message)
+        if error not in self.errors:
+            self.errors.append(error)
+
+    def has(self, field_name: str) -> bool:
+        """Return whether ``field_name`` or one of its parts (``purposes[0].regime``) has a problem."""
+        return any(
+            error.field == field_name or error.field.startswith((f"{field_name}[", f"{field_name}."))
+            for error in self.errors
+        )
 
     def raise_if_any(self) -> None:
         if self.errors:

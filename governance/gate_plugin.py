@@ -88,7 +88,12 @@ async def readiness_banner(use_case: UseCaseRef, actor: Actor) -> UseCasePanel |
     return UseCasePanel(
         title="Go-live warnings",
         template="gate/banner.html",
-        context={"override": override, "lapse": lapse, "now": now},
+        context={
+            "override": override,
+            "lapse": lapse,
+            "now": now,
+            "can_see_board": actor.has_any(*gate_api.BOARD_ROLES),
+        },
         order=0,
     )
 

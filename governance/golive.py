@@ -316,7 +316,7 @@ async def readiness_report(reference: str) -> dict[str, Any]:
 async def readiness_report_for_bot(platform: str, identifier: str) -> dict[str, Any]:
     """Return the readiness API body for the use case that owns a bot."""
     if platform not in register.PLATFORMS:
-        raise NotFound(f"unknown platform {platform!r}; use one of: {', '.join(register.PLATFORMS)}")
+        raise NotFound(f"Unknown platform {platform!r}. Use one of: {', '.join(register.PLATFORMS)}.")
     view = await register.find_by_bot(platform, identifier)
     return await readiness_report(view.reference)
 
@@ -354,7 +354,7 @@ async def list_decisions(use_case_id: int) -> list[DecisionView]:
 async def get_decision(decision_id: int) -> DecisionView:
     row = await GoLiveDecision.select().where(GoLiveDecision.id == decision_id).first().run()
     if row is None:
-        raise NotFound(f"no go-live decision with id {decision_id}")
+        raise NotFound(f"No go-live decision has the id {decision_id}.")
     return _decision_view(row)
 
 
@@ -517,10 +517,10 @@ def _refusal_message(use_case: UseCaseRef, target: Stage, readiness: Readiness, 
     )
     if override is not None and override.in_force(readiness.evaluated_at):
         message += (
-            f"; emergency override {override.id} covers only "
+            f", and emergency override {override.id} covers only "
             f"{', '.join(override.covered_checks) or 'no checks'}"
         )
-    return message
+    return message + "."
 
 
 async def authorise_move(
@@ -710,7 +710,7 @@ async def _apply_watch(actor: Actor, status: GateStatus, reason: str, now: dt.da
 async def _use_case_by_id(use_case_id: int) -> register.UseCaseView:
     row = await UseCase.select(UseCase.reference).where(UseCase.id == use_case_id).first().run()
     if row is None:
-        raise NotFound(f"no use case with id {use_case_id}")
+        raise NotFound(f"No use case has the id {use_case_id}.")
     return await register.get_use_case(row["reference"])
 
 
@@ -816,7 +816,7 @@ async def suspend(
 ) -> register.UseCaseView:
     """Suspend a live use case with a reason; it fails readiness until reinstated through the gate."""
     if not actor.has_any(*SUSPENDER_ROLES):
-        raise Forbidden("suspending a use case needs the central team role")
+        raise Forbidden("Suspending a use case needs the central automation team role.")
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput.single("reason", "give the reason for suspending the use case")

@@ -2,12 +2,19 @@
 
 Audit actions are stored as ``<prefix>.<verb>`` ("dpia.submit", "equality_screening.approve",
 "use_case.moved"). The core names the prefix with ``assessments.kind_label`` and the verb with
-``VERB_PHRASES``. A package adds phrases for its own verbs and a label for each field path of its
-content through ``HistoryLabels`` in its ``Contribution``, so the core never imports a package.
+``VERB_PHRASES``. A package adds phrases for its own verbs, a label for each field path of its
+content and labels for the values of its own fields (statuses, decisions) through
+``HistoryLabels`` in its ``Contribution``, so the core never imports a package.
+
+Values are shown as every other page shows them: dates as "4 December 2026", times in UK time as
+"4 December 2026, 11:24pm", stages, roles and assessment kinds by their labels, and the internal
+keys of statuses and decisions in words ("Approved with conditions").
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +22,10 @@ from typing import Any
 from jinja2 import pass_context
 
 from governance.assessments import kind_label
+from governance.clock import format_date, format_datetime
+from governance.register import PLATFORMS, REGIMES
+from governance.roles import ROLE_LABELS, Role
+from governance.stages import STAGE_LABELS, Stage
 
 # Past-tense phrases for the verbs of the shared assessment machinery and the core's own records.
 VERB_PHRASES: dict[str, str] = {
@@ -44,12 +55,15 @@ class HistoryLabels:
 
     ``phrases`` maps a verb to its past-tense phrase ("start_review": "review started").
     ``field_label`` returns the label of a field path such as ``risks[0].likelihood``, or "" to
-    leave the path to the core's own wording.
+    leave the path to the core's own wording. ``value_labels`` maps a field name (the last part of
+    a path, such as ``status``) to the labels of its values ({"in_review": "In review"}); the values
+    of a field named there but missing from its mapping are put in words.
     """
 
     prefix: str
     phrases: Mapping[str, str] = field(default_factory=dict)
     field_label: Callable[[str], str] | None = None
+    value_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def _capitalise(text: str) -> str:
@@ -127,6 +141,13 @@ def changed_values(
     sides. Objects and lists of objects are compared field by field, so a saved draft shows
     "Risk 1: likelihood" rather than the whole list of risks.
     """
+    return [(label, left, right) for label, _, left, right in _labelled_changes(action, before, after, registered)]
+
+
+def _labelled_changes(
+    action: str, before: Any, after: Any, registered: Iterable[HistoryLabels]
+) -> list[tuple[str, str, Any, Any]]:
+    """List (label, path, before, after) for each differing value."""
     if not isinstance(before, dict) or not isinstance(after, dict):
         return []
     labels = _labels_for(action.partition(".")[0], registered)
@@ -135,7 +156,112 @@ def changed_values(
         named = labels.field_label(path) if labels and labels.field_label else ""
         return named or generic_label(path)
 
-    return [(label(path), left, right) for path, left, right in _leaf_changes(before, after, "")]
+    return [(label(path), path, left, right) for path, left, right in _leaf_changes(before, after, "")]
+
+
+# Value formatting ----------------------------------------------------------------------------------
+
+# Fields whose values are internal keys of a fixed list, shown in words when no label is registered.
+KEYED_FIELDS = frozenset({"status", "decision", "basis", "outcome", "meaning"})
+# Abbreviations kept in capitals when a key is put in words ("dpo_advice_recorded").
+ABBREVIATIONS = {"dpia": "DPIA", "dpo": "DPO", "ico": "ICO", "ia": "IA", "uat": "UAT", "rpa": "RPA"}
+STAGE_FIELDS = frozenset({"stage", "held_from", "from_stage", "target_stage"})
+ROLE_FIELDS = frozenset({"role", "roles", "signing_role", "signer_role", "clearing_role"})
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})")
+
+
+def key_in_words(key: str) -> str:
+    """Return an internal key in words: "dpo_advice_recorded" becomes "DPO advice recorded"."""
+    words = [ABBREVIATIONS.get(word, word) for word in key.split("_") if word]
+    return _capitalise(" ".join(words))
+
+
+def field_name(path: str) -> str:
+    """Return the last part of a field path without its index: ``conditions[0].status`` gives ``status``."""
+    return path.rsplit(".", 1)[-1].split("[", 1)[0]
+
+
+def _date_text(text: str) -> str | None:
+    """Return an ISO date or an ISO date and time with an offset as the pages show it, else None."""
+    if _ISO_DATE.fullmatch(text):
+        try:
+            return format_date(dt.date.fromisoformat(text))
+        except ValueError:
+            return None
+    if _ISO_DATETIME.fullmatch(text):
+        try:
+            return format_datetime(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
+        except ValueError:
+            return None
+    return None
+
+
+def _core_label(name: str, text: str) -> str | None:
+    """Return the core's label for a stage, role, assessment kind, regime or platform, or None."""
+    if name in STAGE_FIELDS:
+        try:
+            return STAGE_LABELS[Stage(text)]
+        except ValueError:
+            return None
+    if name in ROLE_FIELDS:
+        try:
+            return ROLE_LABELS[Role(text)]
+        except ValueError:
+            return None
+    if name == "kind":
+        return _capitalise(kind_label(text))
+    if name == "regime":
+        return REGIMES.get(text)
+    if name == "rpa_platform":
+        return PLATFORMS.get(text)
+    return None
+
+
+def value_text(path: str, value: Any, labels: HistoryLabels | None = None) -> str:
+    """Return a recorded value as the history page shows it.
+
+    ``path`` names the field the value belongs to, which decides how keys are labelled. Lists
+    are joined with semicolons and objects are listed as "Field: value" pairs.
+    """
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        return "; ".join(value_text(path, item, labels) for item in value) or "(none)"
+    if isinstance(value, dict):
+        return ", ".join(
+            f"{generic_label(str(key))}: {value_text(str(key), item, labels)}" for key, item in value.items()
+        )
+    if not isinstance(value, str):
+        return str(value)
+    if value == "":
+        return "(empty)"
+
+    name = field_name(path)
+    registered = labels.value_labels.get(name) if labels else None
+    if registered is not None:
+        return registered.get(value) or key_in_words(value)
+    core = _core_label(name, value)
+    if core is not None:
+        return core
+    if name in KEYED_FIELDS and re.fullmatch(r"[a-z][a-z0-9_]*", value):
+        return key_in_words(value)
+    return _date_text(value) or value
+
+
+def readable_changes(
+    action: str, before: Any, after: Any, registered: Iterable[HistoryLabels] = ()
+) -> list[tuple[str, str, str]]:
+    """List (label, before, after) as text for each value that differs, formatted for the history page."""
+    registered = list(registered)
+    labels = _labels_for(action.partition(".")[0], registered)
+    return [
+        (label, value_text(path, left, labels), value_text(path, right, labels))
+        for label, path, left, right in _labelled_changes(action, before, after, registered)
+    ]
 
 
 def _registered(context: Any) -> list[HistoryLabels]:
@@ -151,8 +277,8 @@ def _action_filter(context: Any, action: str) -> str:
 
 
 @pass_context
-def _changes_filter(context: Any, entry: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
-    return changed_values(entry["action"], entry.get("before"), entry.get("after"), _registered(context))
+def _changes_filter(context: Any, entry: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    return readable_changes(entry["action"], entry.get("before"), entry.get("after"), _registered(context))
 
 
 # Jinja filters: ``entry.action|history_action`` and ``entry|history_changes``.

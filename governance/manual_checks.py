@@ -123,9 +123,16 @@ class SignOffView:
 # Validation (pure) ---------------------------------------------------------------------------------
 
 
-def validate_definition(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
-    """Check and normalise definition fields; raise ``InvalidInput`` naming every bad field."""
-    errors = ErrorCollector()
+def validate_definition(
+    data: dict[str, Any], *, partial: bool, errors: ErrorCollector | None = None
+) -> dict[str, Any]:
+    """Check and normalise definition fields; raise ``InvalidInput`` naming every bad field.
+
+    Given ``errors``, problems are added to it instead of raised, so the caller can add the key's
+    uniqueness, which needs the database, and report everything at once.
+    """
+    collect_only = errors is not None
+    errors = errors if errors is not None else ErrorCollector()
     clean: dict[str, Any] = {}
 
     def present(name: str) -> bool:
@@ -180,7 +187,8 @@ def validate_definition(data: dict[str, Any], *, partial: bool) -> dict[str, Any
         else:
             clean["active"] = active
 
-    errors.raise_if_any()
+    if not collect_only:
+        errors.raise_if_any()
     return clean
 
 
@@ -241,8 +249,8 @@ def evaluate_definition(
 
 def _department_forbidden_reason(actor_department: str | None, use_case_department: str) -> str:
     return (
-        "business owners may only sign or revoke manual checks of their own department's use cases "
-        f"({actor_department or 'none recorded'}); this one belongs to {use_case_department}"
+        "Business owners may only sign or revoke manual checks of their own department's use cases "
+        f"({actor_department or 'none recorded'}), and this one belongs to {use_case_department}."
     )
 
 
@@ -257,7 +265,7 @@ def sign_forbidden_reason(
     role = definition.signing_role
     if role not in actor.roles:
         return (
-            f"{definition.title} is signed by the {role.label} role, which your account does not hold"
+            f"{definition.title} is signed by the {role.label} role, which your account does not hold."
         )
     if role is Role.BUSINESS_OWNER and not actor.has_any(Role.CENTRAL_TEAM):
         if actor_department != use_case_department:
@@ -282,8 +290,8 @@ def revoke_forbidden_reason(
     role = sign_off.signer_role
     if role not in actor.roles:
         return (
-            f"revoking this sign-off needs the {role.label} role, which signed it, "
-            "or the central team role"
+            f"Revoking this sign-off needs the {role.label} role, which signed it, "
+            "or the central automation team role."
         )
     if role is Role.BUSINESS_OWNER and actor_department != use_case_department:
         return _department_forbidden_reason(actor_department, use_case_department)
@@ -317,7 +325,7 @@ async def list_definitions(*, active_only: bool = False) -> list[ManualCheckView
 async def get_definition(key: str) -> ManualCheckView:
     row = await ManualCheck.select().where(ManualCheck.key == key).first().run()
     if row is None:
-        raise NotFound(f"no manual check with key {key!r}")
+        raise NotFound(f"No manual check has the key {key!r}.")
     return _definition_view(row)
 
 
@@ -364,7 +372,7 @@ async def sign_offs_for(use_case_id: int) -> list[SignOffView]:
 async def get_sign_off(sign_off_id: int) -> SignOffView:
     row = await _sign_off_query().where(ManualCheckSignOff.id == sign_off_id).first().run()
     if row is None:
-        raise NotFound(f"no manual check sign-off with id {sign_off_id}")
+        raise NotFound(f"No manual check sign-off has the id {sign_off_id}.")
     return _sign_off_view(row)
 
 
@@ -392,7 +400,7 @@ async def run_check(use_case: UseCaseRef, now: dt.datetime) -> list[CheckResult]
 def _ensure_administrator(actor: Actor) -> None:
     # The command line and the demo loader act for the operator who runs them and hold no roles.
     if not actor.has_any(Role.ADMINISTRATOR) and actor.kind not in ("cli", "system"):
-        raise Forbidden("configuring manual checks needs the administrator role")
+        raise Forbidden("Configuring manual checks needs the administrator role.")
 
 
 def _snapshot(view: ManualCheckView) -> dict[str, Any]:
@@ -414,11 +422,13 @@ async def create_definition(actor: Actor, data: dict[str, Any]) -> ManualCheckVi
         raise InvalidInput.single(
             sorted(unknown)[0], f"unknown field; accepted fields are key, {', '.join(EDITABLE_FIELDS)}"
         )
-    clean = validate_definition({"active": True, **data}, partial=False)
+    errors = ErrorCollector()
+    clean = validate_definition({"active": True, **data}, partial=False, errors=errors)
 
     async with write_transaction():
-        if await ManualCheck.exists().where(ManualCheck.key == clean["key"]).run():
-            raise InvalidInput.single("key", f"{clean['key']} is already used; choose another key")
+        if "key" in clean and await ManualCheck.exists().where(ManualCheck.key == clean["key"]).run():
+            errors.add("key", f"{clean['key']} is already used; choose another key")
+        errors.raise_if_any()
         now = utcnow()
         await ManualCheck.insert(
             ManualCheck(
@@ -503,13 +513,13 @@ async def sign(actor: Actor, reference: str, key: str, note: str = "") -> SignOf
     if len(note) > 2000:
         raise InvalidInput.single("note", "must be at most 2000 characters")
     if actor.account_id is None:
-        raise Forbidden("a manual check is signed by a person; sign in to sign it")
+        raise Forbidden("A manual check is signed by a person. Sign in to sign it.")
 
     async with write_transaction():
         definition = await get_definition(key)
         use_case = await register.get_use_case(reference)
         if not definition.active:
-            raise Conflict(f"manual check {definition.title!r} is no longer in use, so it cannot be signed")
+            raise Conflict(f"Manual check {definition.title!r} is no longer in use, so it cannot be signed.")
         forbidden = sign_forbidden_reason(
             actor,
             definition,
@@ -534,7 +544,7 @@ async def sign(actor: Actor, reference: str, key: str, note: str = "") -> SignOf
         if existing:
             raise Conflict(
                 f"{definition.title} is already signed for {use_case.reference} by "
-                f"{existing[-1].signer_name}; revoke that sign-off first to sign again"
+                f"{existing[-1].signer_name}. Revoke that sign-off first to sign again."
             )
 
         row = ManualCheckSignOff(
@@ -591,7 +601,7 @@ async def revoke_sign_off(actor: Actor, sign_off_id: int, reason: str) -> SignOf
             )
             raise Forbidden(forbidden)
         if before.revoked:
-            raise Conflict(f"sign-off {sign_off_id} is already revoked")
+            raise Conflict(f"Sign-off {sign_off_id} is already revoked.")
 
         await ManualCheckSignOff.update(
             {

@@ -22,7 +22,7 @@ from governance import audit, golive, register
 from governance.audit import Actor
 from governance.clock import utcnow
 from governance.database import write_transaction
-from governance.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
+from governance.errors import Conflict, ErrorCollector, Forbidden, InvalidInput, NotFound, StaleVersion
 from governance.roles import Role
 from governance.stages import Stage
 from governance.tables import EmergencyOverride
@@ -105,21 +105,35 @@ class OverrideView:
 # Rules (pure) --------------------------------------------------------------------------------------
 
 
+def expiry_problem(expires_at: dt.datetime | None, now: dt.datetime) -> str:
+    """Return what is wrong with an override's end, or "" when it is aware, ahead and within the limit."""
+    if expires_at is None:
+        return "give the date and time the override ends"
+    if expires_at.tzinfo is None:
+        return "give a time zone, for example 2026-12-11T17:00:00+00:00"
+    if expires_at <= now:
+        return "must be in the future"
+    if expires_at > now + dt.timedelta(days=MAX_OVERRIDE_DAYS):
+        return f"must be at most {MAX_OVERRIDE_DAYS} days ahead; request a new override later"
+    return ""
+
+
 def check_expiry(expires_at: dt.datetime | None, now: dt.datetime) -> dt.datetime:
     """Return ``expires_at`` if it is aware, in the future and within the limit; else raise."""
-    if expires_at is None:
-        raise InvalidInput.single("expires_at", "give the date and time the override ends")
-    if expires_at.tzinfo is None:
-        raise InvalidInput.single(
-            "expires_at", "give a time zone, for example 2026-12-11T17:00:00+00:00"
-        )
-    if expires_at <= now:
-        raise InvalidInput.single("expires_at", "must be in the future")
-    if expires_at > now + dt.timedelta(days=MAX_OVERRIDE_DAYS):
-        raise InvalidInput.single(
-            "expires_at", f"must be at most {MAX_OVERRIDE_DAYS} days ahead; request a new override later"
-        )
+    problem = expiry_problem(expires_at, now)
+    if problem:
+        raise InvalidInput.single("expires_at", problem)
+    assert expires_at is not None
     return expires_at
+
+
+def reason_problem(reason: str) -> str:
+    """Return what is wrong with the reason for an override request, or "" if it is acceptable."""
+    if not reason.strip():
+        return "explain why the use case must go live before it is ready"
+    if len(reason.strip()) > 4000:
+        return "must be at most 4000 characters"
+    return ""
 
 
 def request_blocked_reason(
@@ -154,24 +168,24 @@ def check_approval(view: OverrideView, approver: Actor, role: Role, now: dt.date
             "role", "approve as information_assurance or data_protection_officer"
         )
     if role not in approver.roles:
-        raise Forbidden(f"approving as {role.label} needs the {role.value} role")
+        raise Forbidden(f"Approving as {role.label} needs that role, which your account does not hold.")
     if approver.account_id is not None and approver.account_id == view.requested_by_id:
-        raise Forbidden("you requested this emergency go-live, so you cannot approve it")
+        raise Forbidden("You requested this emergency go-live, so you cannot approve it.")
 
     status = view.status_at(now)
     if status != "requested":
-        raise Conflict(f"emergency override {view.id} is {status}, so it cannot be approved")
+        raise Conflict(f"Emergency override {view.id} is {status}, so it cannot be approved.")
 
     if role is Role.INFORMATION_ASSURANCE:
         already, other = view.ia_approved_by_id, view.dpo_approved_by_id
     else:
         already, other = view.dpo_approved_by_id, view.ia_approved_by_id
     if already is not None:
-        raise Conflict(f"emergency override {view.id} already has the {role.label} approval")
+        raise Conflict(f"Emergency override {view.id} already has the {role.label} approval.")
     if other is not None and other == approver.account_id:
         raise Forbidden(
-            "you have already approved this override in your other role; a different person "
-            "must give the second approval"
+            "You have already approved this override in your other role, so a different person "
+            "must give the second approval."
         )
 
 
@@ -217,7 +231,7 @@ def _view(row: dict[str, Any]) -> OverrideView:
 async def get_override(override_id: int) -> OverrideView:
     row = await _query().where(EmergencyOverride.id == override_id).first().run()
     if row is None:
-        raise NotFound(f"no emergency override with id {override_id}")
+        raise NotFound(f"No emergency override has the id {override_id}.")
     return _view(row)
 
 
@@ -277,16 +291,17 @@ async def request_override(
 ) -> OverrideView:
     """Request an emergency go-live covering the checks that fail now."""
     if not actor.has_any(Role.CENTRAL_TEAM):
-        raise Forbidden("requesting an emergency go-live needs the central team role")
+        raise Forbidden("Requesting an emergency go-live needs the central automation team role.")
     if actor.account_id is None:
-        raise Forbidden("an emergency go-live is requested by a person; sign in to request it")
+        raise Forbidden("An emergency go-live is requested by a person. Sign in to request it.")
     reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput.single("reason", "explain why the use case must go live before it is ready")
-    if len(reason) > 4000:
-        raise InvalidInput.single("reason", "must be at most 4000 characters")
     now = utcnow()
-    expires_at = check_expiry(expires_at, now)
+    errors = ErrorCollector()
+    if problem := reason_problem(reason):
+        errors.add("reason", problem)
+    if problem := expiry_problem(expires_at, now):
+        errors.add("expires_at", problem)
+    errors.raise_if_any()
 
     async with write_transaction():
         use_case = await register.get_use_case(reference)
@@ -399,11 +414,11 @@ async def withdraw(actor: Actor, override_id: int, reason: str) -> OverrideView:
             or (actor.account_id is not None and actor.account_id == before.requested_by_id)
         ):
             raise Forbidden(
-                "withdrawing an emergency override needs the central team, information assurance "
-                "or data protection officer role"
+                "Withdrawing an emergency override needs the central automation team, Information "
+                "Assurance or Data Protection Officer role."
             )
         if not before.is_open(now):
-            raise Conflict(f"emergency override {override_id} is {before.status_at(now)} already")
+            raise Conflict(f"Emergency override {override_id} is {before.status_at(now)} already.")
 
         after = await _set(
             before,

@@ -9,10 +9,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from governance import golive, register
+from governance import accounts, gate, golive, manual_checks, register
 from governance.clock import format_datetime, utcnow
+from governance.errors import BadRequest, FieldError
 from governance.golive import Flag, GateStatus
 from governance.stages import PIPELINE, Stage
 
@@ -54,6 +56,28 @@ class Board:
 
 
 # Pure parts ----------------------------------------------------------------------------------------
+
+
+def filter_problems(
+    filters: BoardFilter, departments: Collection[str], check_names: Collection[str]
+) -> list[FieldError]:
+    """Return an error for each filter value that names no department or check.
+
+    An unknown value would match nothing, and an empty board would look like the filtered result.
+    """
+    problems = []
+    if filters.department and filters.department not in departments:
+        problems.append(
+            FieldError(
+                "department",
+                f"The department {filters.department!r} is not recognised. Choose one from the list.",
+            )
+        )
+    if filters.blocker and filters.blocker not in check_names:
+        problems.append(
+            FieldError("blocker", f"The check {filters.blocker!r} is not recognised. Choose one from the list.")
+        )
+    return problems
 
 
 def matches(row: BoardRow, filters: BoardFilter) -> bool:
@@ -155,6 +179,29 @@ def to_csv(rows: list[BoardRow]) -> str:
 # Reading -------------------------------------------------------------------------------------------
 
 
+async def known_checks() -> dict[str, str]:
+    """Return the name and title of every check the gate can report, failing now or not."""
+    from governance.gate_checks import CORE_CHECKS
+
+    checks = {check.name: check.title for check in [*gate.registered_checks(), *CORE_CHECKS]}
+    checks["configuration"] = "Gate configuration"
+    for definition in await manual_checks.list_definitions():
+        checks[definition.check_name] = definition.title
+    return checks
+
+
+async def check_filters(filters: BoardFilter) -> None:
+    """Raise ``BadRequest`` naming each filter value that names no department or check (API, CSV)."""
+    checks = await known_checks()
+    problems = filter_problems(filters, await accounts.list_departments(), checks)
+    if not problems:
+        return
+    message = " ".join(problem.message for problem in problems)
+    if any(problem.field == "blocker" for problem in problems):
+        message += f" Known checks: {', '.join(sorted(checks))}."
+    raise BadRequest(message, errors=problems)
+
+
 async def board_rows(now: dt.datetime | None = None) -> list[BoardRow]:
     """Evaluate every use case on the register (read-only)."""
     now = now or utcnow()
@@ -177,8 +224,10 @@ async def board_csv(filters: BoardFilter) -> str:
     """Return the CSV file's text, starting with a byte order mark.
 
     Excel on Windows reads a CSV file without the mark in the local code page, which garbles Welsh
-    letters such as ŵ and ŷ, other non-Latin text and dashes. With the mark it reads UTF-8.
+    letters such as ŵ and ŷ, other non-Latin text and dashes. With the mark it reads UTF-8. Raises
+    ``BadRequest`` for a filter value that names no department or check.
     """
+    await check_filters(filters)
     rows = [row for row in await board_rows() if matches(row, filters)]
     rows.sort(key=lambda row: (not row.needs_attention, PIPELINE.index(row.use_case.stage), row.use_case.reference))
     return BYTE_ORDER_MARK + to_csv(rows)

@@ -12,7 +12,7 @@ from typing import Any
 from governance import audit, golive, submissions
 from governance.audit import Actor
 from governance.clock import utcnow
-from governance.database import write_transaction
+from governance.database import text_contains, write_transaction
 from governance.errors import (
     Conflict,
     ErrorCollector,
@@ -266,13 +266,17 @@ def _clean_purposes(errors: ErrorCollector, value: Any) -> list[dict[str, str]]:
     return purposes
 
 
-def validate_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+def validate_fields(
+    data: dict[str, Any], *, partial: bool, errors: ErrorCollector | None = None
+) -> dict[str, Any]:
     """Check and normalise use-case fields; raise ``InvalidInput`` naming every bad field.
 
-    With ``partial`` only the fields present are checked (for PATCH). Department existence and
-    bot-identifier uniqueness need the database and are checked by the callers.
+    With ``partial`` only the fields present are checked (for PATCH). Given ``errors``, problems are
+    added to it instead of raised, so the caller can add the checks that need the database
+    (department existence, bot-identifier uniqueness) and report everything at once.
     """
-    errors = ErrorCollector()
+    collect_only = errors is not None
+    errors = errors if errors is not None else ErrorCollector()
     clean: dict[str, Any] = {}
 
     def present(name: str) -> bool:
@@ -325,7 +329,8 @@ def validate_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         if identifiers and "rpa_platform" in clean and not clean["rpa_platform"]:
             errors.add("rpa_platform", "choose the RPA platform the bots run on")
 
-    errors.raise_if_any()
+    if not collect_only:
+        errors.raise_if_any()
     return clean
 
 
@@ -369,7 +374,7 @@ async def get_use_case(reference: str) -> UseCaseView:
     """Return the use case; raise ``NotFound`` for an unknown reference."""
     row = await _select().where(UseCase.reference == reference.strip().upper()).first().run()
     if row is None:
-        raise NotFound(f"no use case with reference {reference!r}")
+        raise NotFound(f"No use case has the reference {reference!r}.")
     return await _view_from_row(row)
 
 
@@ -398,7 +403,7 @@ async def find_by_bot(platform: str, identifier: str) -> UseCaseView:
     """Return the use case that owns a bot identifier on a platform; ``NotFound`` otherwise."""
     row = await _bot_owner(platform, identifier)
     if row is None:
-        raise NotFound(f"no use case has bot {identifier!r} on platform {platform!r}")
+        raise NotFound(f"No use case has the bot {identifier!r} on platform {platform!r}.")
     return await get_use_case(row["use_case.reference"])
 
 
@@ -417,7 +422,7 @@ async def list_use_cases(filters: RegisterFilter | None = None) -> list[UseCaseV
     if filters.stage:
         query = query.where(UseCase.stage == filters.stage)
     if filters.search:
-        query = query.where(UseCase.title.ilike(f"%{filters.search}%"))
+        query = query.where(text_contains(UseCase.title, filters.search))
     return [await _view_from_row(row) for row in await query.run()]
 
 
@@ -461,36 +466,42 @@ async def ensure_can_edit(actor: Actor, department: str) -> None:
         if own == department:
             return
         raise Forbidden(
-            f"business owners may only change use cases of their own department "
-            f"({own or 'none recorded'}); this one belongs to {department}"
+            f"Business owners may only change use cases of their own department "
+            f"({own or 'none recorded'}), and this one belongs to {department}."
         )
-    raise Forbidden("changing use cases needs the central team or business owner role")
+    raise Forbidden("Changing use cases needs the central automation team or business owner role.")
 
 
 # Writing -------------------------------------------------------------------------------------------
 
 
-async def _department_id(name: str) -> int:
+async def _department_id(name: str, errors: ErrorCollector) -> int | None:
+    """Return the department's id, or record that it is unknown and return None."""
     row = await Department.select(Department.id).where(Department.name == name).first().run()
     if row is None:
         known = [item["name"] for item in await Department.select(Department.name).run()]
-        raise InvalidInput.single(
+        errors.add(
             "department",
             f"unknown department {name!r}; use one of: {', '.join(sorted(known)) or 'none yet'}",
         )
+        return None
     return row["id"]
 
 
 async def _check_bot_identifiers(
-    platform: str, identifiers: list[str], use_case_id: int | None
+    platform: str, identifiers: list[str], use_case_id: int | None, errors: ErrorCollector
 ) -> None:
+    """Record each identifier that another use case already has on ``platform``."""
+    if errors.has("rpa_platform") or errors.has("bot_identifiers"):
+        return
     if identifiers and not platform:
-        raise InvalidInput.single("rpa_platform", "choose the RPA platform the bots run on")
+        errors.add("rpa_platform", "choose the RPA platform the bots run on")
+        return
     for identifier in identifiers:
         owner = await _bot_owner(platform, identifier)
         if owner and owner["use_case"] != use_case_id:
             same = "" if owner["identifier"] == identifier else f" (as {owner['identifier']!r})"
-            raise InvalidInput.single(
+            errors.add(
                 "bot_identifiers",
                 f"{identifier!r} on {platform} already belongs to {owner['use_case.reference']}{same}; "
                 "identifiers are compared without regard to capitals",
@@ -531,36 +542,43 @@ async def create_use_case(
         raise InvalidInput.single(
             sorted(unknown)[0], f"unknown field; accepted fields are reference, {', '.join(EDITABLE_FIELDS)}"
         )
-    clean = validate_fields(data, partial=False)
+    errors = ErrorCollector()
+    clean = validate_fields(data, partial=False, errors=errors)
 
     reference = data.get("reference")
     if reference is not None:
         if not isinstance(reference, str) or not REFERENCE_PATTERN.match(reference.strip().upper()):
-            raise InvalidInput.single("reference", "must look like UC-001 (UC-, then 3 to 6 digits)")
-        reference = reference.strip().upper()
+            errors.add("reference", "must look like UC-001 (UC-, then 3 to 6 digits)")
+            reference = None
+        else:
+            reference = reference.strip().upper()
 
-    await ensure_can_edit(actor, clean["department"])
+    if not errors.has("department"):
+        await ensure_can_edit(actor, clean["department"])
     if idempotency_key is not None:
         submissions.check_key(idempotency_key, "Idempotency-Key")
         request_hash = submissions.request_hash(data)
 
     async with write_transaction():
-        if idempotency_key is not None:
+        if idempotency_key is not None and not errors.errors:
             earlier = await submissions.previous_result(
                 actor, CREATE_ACTION, idempotency_key, request_hash
             )
             if earlier is not None:
                 return await get_use_case(earlier)
 
-        department_id = await _department_id(clean["department"])
+        # The checks that need the database run even after a field error, so every problem is
+        # reported at once.
+        department_id = None
+        if not errors.has("department"):
+            department_id = await _department_id(clean["department"], errors)
+        if reference is not None and await UseCase.exists().where(UseCase.reference == reference).run():
+            errors.add("reference", f"{reference} is already used; references are unique and never reused")
+        await _check_bot_identifiers(clean["rpa_platform"], clean["bot_identifiers"], None, errors)
+        errors.raise_if_any()
+
         if reference is None:
             reference = await _next_reference()
-        elif await UseCase.exists().where(UseCase.reference == reference).run():
-            raise InvalidInput.single(
-                "reference", f"{reference} is already used; references are unique and never reused"
-            )
-        await _check_bot_identifiers(clean["rpa_platform"], clean["bot_identifiers"], None)
-
         now = utcnow()
         use_case = UseCase(
             reference=reference,
@@ -610,29 +628,37 @@ async def update_use_case(
         )
     if not changes:
         raise InvalidInput.single("body", f"send at least one of: {', '.join(EDITABLE_FIELDS)}")
-    clean = validate_fields(changes, partial=True)
+    errors = ErrorCollector()
+    clean = validate_fields(changes, partial=True, errors=errors)
 
     async with write_transaction():
         before = await get_use_case(reference)
         await ensure_can_edit(actor, before.department)
-        if "department" in clean and clean["department"] != before.department:
+        changes_department = "department" in clean and not errors.has("department")
+        if changes_department and clean["department"] != before.department:
             await ensure_can_edit(actor, clean["department"])
+
+        # Field problems, including those that need the database, come before a stale version:
+        # the person fixes them in one go, and the conflict check then compares valid values.
+        values: dict[Any, Any] = {}
+        if changes_department:
+            department_id = await _department_id(clean["department"], errors)
+            if department_id is not None:
+                values[UseCase.department] = department_id
+        platform = clean.get("rpa_platform", before.rpa_platform)
+        identifiers = clean.get("bot_identifiers", before.bot_identifiers)
+        await _check_bot_identifiers(platform, identifiers, before.id, errors)
+        errors.raise_if_any()
+
         if before.version != expected_version:
             raise StaleVersion(f"use case {before.reference}", expected_version, before.version)
 
-        values: dict[Any, Any] = {}
-        if "department" in clean:
-            values[UseCase.department] = await _department_id(clean["department"])
         for name in ("title", "business_owner", "description", "rpa_platform"):
             if name in clean:
                 values[getattr(UseCase, name)] = clean[name]
         for name in ("systems", "data_categories", "purposes"):
             if name in clean:
                 values[getattr(UseCase, name)] = json.dumps(clean[name])
-
-        platform = clean.get("rpa_platform", before.rpa_platform)
-        identifiers = clean.get("bot_identifiers", before.bot_identifiers)
-        await _check_bot_identifiers(platform, identifiers, before.id)
 
         values[UseCase.version] = before.version + 1
         values[UseCase.updated_at] = utcnow()
@@ -715,10 +741,11 @@ async def _move_use_case(
     ``Conflict`` lists the blockers and nothing changes.
     """
     if not actor.has_any(*MOVER_ROLES):
-        raise Forbidden("moving a use case between stages needs the central team role")
+        raise Forbidden("Moving a use case between stages needs the central automation team role.")
     reason = (reason or "").strip()
+    errors = ErrorCollector()
     if len(reason) > 2000:
-        raise InvalidInput.single("reason", "must be at most 2000 characters")
+        errors.add("reason", "must be at most 2000 characters")
 
     async with write_transaction():
         before = await get_use_case(reference)
@@ -728,11 +755,12 @@ async def _move_use_case(
         if parse_stage(to) is None:
             names = ", ".join(stage.value for stage in Stage)
             allowed = ", ".join(stage.value for stage in before.allowed_moves) or "none"
-            raise InvalidInput.single(
+            errors.add(
                 "to",
                 f"unknown stage {to!r}; stages are: {names}. From {before.stage.value} the allowed "
                 f"moves are: {allowed}",
             )
+        errors.raise_if_any()
         try:
             target = check_move(before.stage, to, before.held_from)
         except MoveNotAllowed as error:

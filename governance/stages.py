@@ -91,8 +91,11 @@ class MoveNotAllowed(Exception):
     """The requested move is not in the state machine; ``allowed`` lists the moves that are."""
 
     def __init__(self, current: Stage, requested: str, allowed: list[Stage]) -> None:
-        names = ", ".join(stage.value for stage in allowed) or "none (this stage is final)"
-        super().__init__(f"cannot move from {current.value} to {requested}; allowed moves: {names}")
+        target = parse_stage(requested)
+        requested_name = target.label if target is not None else repr(requested)
+        names = ", ".join(stage.label for stage in allowed)
+        moves = f"Allowed moves: {names}." if allowed else f"{current.label} is a final stage, so no move is allowed."
+        super().__init__(f"A use case cannot move from {current.label} to {requested_name}. {moves}")
         self.current = current
         self.requested = requested
         self.allowed = allowed

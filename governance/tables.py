@@ -80,12 +80,17 @@ class ApiToken(Table, tablename="api_token"):
 
 
 class SignInAttempt(Table, tablename="sign_in_attempt"):
-    """One password sign-in attempt, kept for throttling."""
+    """One password sign-in attempt, kept for throttling.
+
+    ``cleared_at`` is set on failed attempts when the account's password is set again; cleared
+    failures no longer count towards the sign-in pause.
+    """
 
     username = Varchar(length=64, index=True)
     remote_address = Varchar(length=64, default="")
     attempted_at = Timestamptz(default=TimestamptzNow(), index=True)
     succeeded = Boolean(default=False)
+    cleared_at = Timestamptz(null=True, default=None)
 
 
 class FormSubmission(Table, tablename="form_submission"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from html.parser import HTMLParser
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -210,3 +211,90 @@ def fill_path(path: str, reference: str) -> str:
         return "1" if kind == "int" else "x"
 
     return re.sub(r"\{(\w+)(?::(\w+))?\}", value, path)
+
+
+# Forms as a browser submits them ------------------------------------------------------------------
+
+
+class _FormReader(HTMLParser):
+    """Collects each form's action and the fields a browser would submit without any change."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: list[dict[str, Any]] = []
+        self._textarea: str | None = None
+        self._select: str | None = None
+        self._select_first: str | None = None
+        self._select_chosen = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {key: value or "" for key, value in attrs}
+        if tag == "form":
+            self.forms.append({"action": attributes.get("action", ""), "method": attributes.get("method", "get"), "fields": []})
+            return
+        if not self.forms:
+            return
+        fields = self.forms[-1]["fields"]
+        name = attributes.get("name")
+        if tag == "input" and name:
+            kind = attributes.get("type", "text")
+            if kind in {"radio", "checkbox"} and "checked" not in attributes:
+                return
+            if kind == "submit":
+                return
+            fields.append((name, attributes.get("value", "")))
+        elif tag == "textarea" and name:
+            self._textarea = name
+            fields.append((name, ""))
+        elif tag == "select" and name:
+            self._select, self._select_first, self._select_chosen = name, None, False
+        elif tag == "option" and self._select is not None:
+            value = attributes.get("value", "")
+            if self._select_first is None:
+                self._select_first = value
+            if "selected" in attributes and not self._select_chosen:
+                fields.append((self._select, value))
+                self._select_chosen = True
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None and self.forms:
+            fields = self.forms[-1]["fields"]
+            name, text = fields[-1]
+            fields[-1] = (name, text + data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select" and self._select is not None:
+            if not self._select_chosen and self._select_first is not None:
+                self.forms[-1]["fields"].append((self._select, self._select_first))
+            self._select = None
+
+
+def page_forms(html: str) -> list[dict[str, Any]]:
+    """Return every form on a page: its action, method and the fields it would submit as shown."""
+    reader = _FormReader()
+    reader.feed(html)
+    return reader.forms
+
+
+def form_as_shown(html: str, action: str) -> dict[str, str]:
+    """Return the fields of the page's form posting to ``action``, without the CSRF token."""
+    for form in page_forms(html):
+        if form["action"] == action:
+            return {name: value for name, value in form["fields"] if name != "_csrf_token"}
+    raise AssertionError(f"no form posts to {action}")
+
+
+def handler_for(app: Any, method: str, path: str) -> Any:
+    """Return the app's route handler for ``method`` on a concrete ``path``, or None."""
+    path = path.rstrip("/") or "/"
+    for route in app.routes:
+        if method not in getattr(route, "methods", ()):
+            continue
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(route.path))
+        if re.fullmatch(pattern, path):
+            for handler in getattr(route, "route_handlers", []):
+                if method in handler.http_methods:
+                    return handler
+    return None

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import unicodedata
 
 import docx
+import pytest
 
 from governance import documents
 from governance.documents import clean_text
@@ -119,3 +121,89 @@ def test_table_width_within_page():
 
 def test_table_keeps_hash_intact():
     assert _exported().tables[0].rows[1].cells[1].text == "ab" * 32
+
+
+# Invisible characters that reorder or hide text -------------------------------------------------------
+
+REORDERING = [
+    *(chr(code) for code in range(0x202A, 0x202F)),
+    *(chr(code) for code in range(0x2066, 0x206A)),
+    *(chr(code) for code in range(0x206A, 0x2070)),
+    "\ufff9",
+    "\ufffa",
+    "\ufffb",
+    "\ufeff",
+]
+WELSH_FLAG = "\U0001f3f4\U000e0067\U000e0062\U000e0077\U000e006c\U000e0073\U000e007f"
+
+
+@pytest.mark.parametrize("character", REORDERING, ids=lambda character: f"U+{ord(character):04X}")
+def test_clean_text_removes_reordering_character(character):
+    assert clean_text(f"abc{character}def") == "abcdef"
+
+
+def test_clean_text_removes_right_to_left_override():
+    """The classic spoof: "invoice\u202egnp.exe" shows as "invoiceexe.png"."""
+    assert clean_text("invoice\u202egnp.exe") == "invoicegnp.exe"
+
+
+def test_clean_text_removes_hidden_tag_text():
+    hidden = "".join(chr(0xE0000 + ord(letter)) for letter in "ignore this")
+    assert clean_text(f"Approved{hidden}.") == "Approved."
+
+
+def test_clean_text_removes_language_tag():
+    assert clean_text("a\U000e0001b") == "ab"
+
+
+def test_clean_text_keeps_flag_tag_sequence():
+    assert clean_text(f"Cymru {WELSH_FLAG}") == f"Cymru {WELSH_FLAG}"
+
+
+def test_clean_text_removes_unterminated_tags():
+    assert clean_text("\U0001f3f4\U000e0067\U000e0062 flag") == "\U0001f3f4 flag"
+
+
+def test_clean_text_line_separators_become_lines():
+    assert clean_text("one\u2028two\u2029three") == "one\ntwo\nthree"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "تم التحقق من البيانات",
+        "שלום עולם",
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+        "क्\u200dष",
+        "\U0001f469\u200d\U0001f4bb",
+        "\u05d0\u200f(1)",
+        "\u0627\u061c123",
+        "数据 データ 데이터",
+    ],
+    ids=["arabic", "hebrew", "persian-zwnj", "devanagari-zwj", "emoji-zwj", "hebrew-rlm", "arabic-alm", "cjk"],
+)
+def test_clean_text_keeps_script(text):
+    assert clean_text(text) == unicodedata.normalize("NFC", text)
+
+
+def test_export_reopened_has_no_override():
+    document = documents.new_document("Assessment")
+    documents.add_paragraph(document, "Owner: \u202eredaeL\u202c and \u2067isolated\u2069")
+    documents.add_table(document, ["Field", "Value"], [("Note", "x\u202dy\U000e0041z")])
+    reopened = _reopen(document)
+    text = "\n".join([*(paragraph.text for paragraph in reopened.paragraphs), reopened.tables[0].rows[1].cells[1].text])
+    assert not re.search("[\u202a-\u202e\u2066-\u2069\U000e0000-\U000e007f]", text)
+
+
+def test_export_reopened_keeps_arabic():
+    document = documents.new_document("Assessment")
+    documents.add_paragraph(document, "الملاحظات \u202eسرية")
+    paragraphs = [paragraph.text for paragraph in _reopen(document).paragraphs]
+    assert "الملاحظات سرية" in paragraphs
+
+
+def test_export_reopened_keeps_flag():
+    document = documents.new_document("Assessment")
+    documents.add_paragraph(document, f"Wales {WELSH_FLAG}")
+    paragraphs = [paragraph.text for paragraph in _reopen(document).paragraphs]
+    assert f"Wales {WELSH_FLAG}" in paragraphs

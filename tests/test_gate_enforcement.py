@@ -305,6 +305,20 @@ async def test_page_move_with_passing_checks(client, web_checks, make_person):
     assert response.status_code == 303
 
 
+async def test_decisions_page_names_kind(client, web_checks, make_person):
+    web_checks.use(DPIA_CHECK)
+    central = await make_person(Role.CENTRAL_TEAM)
+    author = await make_person(Role.BUSINESS_OWNER)
+    ia = await make_person(Role.INFORMATION_ASSURANCE)
+    view = await ready_for_live(central)
+    await approve_dpia(author, ia, view.id)
+    await register.move_use_case(central, view.reference, "live")
+    await browser_sign_in(client, central.username)
+    text = (await client.get(f"/use-cases/{view.reference}/go-live-decisions")).text
+    assert "<li>DPIA version 1:" in text
+    assert "dpia version" not in text
+
+
 async def test_api_move_refused_409_with_blockers(client, web_checks, make_person):
     central = await make_person(Role.CENTRAL_TEAM)
     view = await ready_for_live(central)

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from governance.history import HistoryLabels, action_label, changed_values, generic_label
+from governance.history import (
+    HistoryLabels,
+    action_label,
+    changed_values,
+    generic_label,
+    key_in_words,
+    readable_changes,
+    value_text,
+)
 
 DPIA = HistoryLabels(
     prefix="dpia",
@@ -90,3 +98,120 @@ def test_changes_added_record_listed_by_field():
 def test_changes_plain_list_stays_whole():
     rows = changed_values("dpia.draft_saved", {"tags": ["a"]}, {"tags": ["a", "b"]})
     assert rows == [("Tags", ["a"], ["a", "b"])]
+
+
+# Values in words ------------------------------------------------------------------------------------
+
+DPIA_VALUES = HistoryLabels(prefix="dpia", value_labels={"status": {"in_review": "In review, awaiting DPO advice"}})
+
+
+def test_value_date_in_words():
+    assert value_text("review_date", "2028-12-04") == "4 December 2028"
+
+
+def test_value_utc_time_in_london():
+    assert value_text("met_at", "2026-12-04T23:27:57.131434+00:00") == "4 December 2026, 11:27pm"
+
+
+def test_value_summer_time_in_london():
+    assert value_text("signed_at", "2026-07-01T08:05:00+00:00") == "1 July 2026, 9:05am"
+
+
+def test_value_time_with_z():
+    assert value_text("expires_at", "2026-12-04T12:00:00Z") == "4 December 2026, 12:00pm"
+
+
+def test_value_impossible_date_kept():
+    assert value_text("review_date", "2027-02-30") == "2027-02-30"
+
+
+def test_value_text_mentioning_date_kept():
+    assert value_text("note", "reviewed 2026-12-04 by IA") == "reviewed 2026-12-04 by IA"
+
+
+def test_value_status_in_words():
+    assert value_text("status", "approved_with_conditions") == "Approved with conditions"
+
+
+def test_value_decision_in_words():
+    assert value_text("decision", "approved_with_conditions") == "Approved with conditions"
+
+
+def test_value_abbreviation_kept():
+    assert value_text("status", "dpo_advice_recorded") == "DPO advice recorded"
+
+
+def test_value_nested_status_in_words():
+    assert value_text("conditions[0].status", "open") == "Open"
+
+
+def test_value_registered_label():
+    assert value_text("status", "in_review", DPIA_VALUES) == "In review, awaiting DPO advice"
+
+
+def test_value_registered_field_unknown_value():
+    assert value_text("status", "changes_requested", DPIA_VALUES) == "Changes requested"
+
+
+def test_value_stage_label():
+    assert value_text("stage", "ready_for_live") == "Ready for live"
+
+
+def test_value_role_labels():
+    assert value_text("roles", ["information_assurance", "central_team"]) == "Information Assurance; Central automation team"
+
+
+def test_value_kind_label():
+    assert value_text("kind", "dpia") == "DPIA"
+
+
+def test_value_regime_label():
+    assert value_text("purposes[0].regime", "uk_gdpr") == "UK GDPR (general processing)"
+
+
+def test_value_platform_label():
+    assert value_text("rpa_platform", "blue_prism") == "Blue Prism"
+
+
+def test_value_free_text_unchanged():
+    assert value_text("title", "approved_with_conditions") == "approved_with_conditions"
+
+
+def test_value_missing_is_dash():
+    assert value_text("decision", None) == "–"
+
+
+def test_value_empty_text():
+    assert value_text("description", "") == "(empty)"
+
+
+def test_value_boolean_in_words():
+    assert value_text("revoked", True) == "Yes"
+
+
+def test_value_empty_list():
+    assert value_text("systems", []) == "(none)"
+
+
+def test_key_in_words_ico():
+    assert key_in_words("ico_consultation_reopened") == "ICO consultation reopened"
+
+
+def test_readable_changes_decision_row():
+    before = {"status": "dpo_advice_recorded", "decision": None, "review_date": None}
+    after = {"status": "approved_with_conditions", "decision": "approved_with_conditions", "review_date": "2028-12-04"}
+    assert readable_changes("dpia.approve_with_conditions", before, after) == [
+        ("Decision", "–", "Approved with conditions"),
+        ("Review date", "–", "4 December 2028"),
+        ("Status", "DPO advice recorded", "Approved with conditions"),
+    ]
+
+
+def test_readable_changes_use_package_labels():
+    rows = readable_changes("dpia.start_review", {"status": "submitted"}, {"status": "in_review"}, [DPIA_VALUES])
+    assert rows == [("Status", "Submitted", "In review, awaiting DPO advice")]
+
+
+def test_readable_changes_other_prefix_ignores_labels():
+    rows = readable_changes("equality_screening.start", {"status": "submitted"}, {"status": "in_review"}, [DPIA_VALUES])
+    assert rows == [("Status", "Submitted", "In review")]

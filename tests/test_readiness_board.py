@@ -127,10 +127,125 @@ async def test_csv_filters_by_department(client, web_checks, central):
 
 
 async def test_csv_filters_by_blocker(client, web_checks, central):
+    live, blocked, idea = await setup_programme(web_checks, central)
+    await browser_sign_in(client, "central")
+    rows = csv_rows(await client.get("/readiness.csv", params={"blocker": "stub_assessment"}))
+    assert sorted(row["reference"] for row in rows) == [live.reference, blocked.reference, idea.reference]
+
+
+async def test_csv_unknown_blocker_400(client, web_checks, central):
     await setup_programme(web_checks, central)
     await browser_sign_in(client, "central")
-    rows = csv_rows(await client.get("/readiness.csv", params={"blocker": "no_such_check"}))
-    assert rows == []
+    response = await client.get("/readiness.csv", params={"blocker": "no_such_check"})
+    assert response.status_code == 400
+    assert "The check &#39;no_such_check&#39; is not recognised." in response.text
+
+
+async def test_csv_unknown_department_400(client, web_checks, central):
+    await setup_programme(web_checks, central)
+    await browser_sign_in(client, "central")
+    response = await client.get("/readiness.csv", params={"department": "Nowhere"})
+    assert response.status_code == 400
+
+
+# Filter values that name nothing --------------------------------------------------------------------
+
+
+async def test_board_unknown_blocker_400(client, web_checks, central):
+    await setup_programme(web_checks, central)
+    await browser_sign_in(client, "central")
+    response = await client.get("/readiness", params={"blocker": "zzz"})
+    assert response.status_code == 400
+
+
+async def test_board_unknown_blocker_explained(client, web_checks, central):
+    await setup_programme(web_checks, central)
+    await browser_sign_in(client, "central")
+    text = (await client.get("/readiness", params={"blocker": "zzz"})).text
+    assert '<a href="#blocker">The check &#39;zzz&#39; is not recognised. Choose one from the list.</a>' in text
+    assert 'id="blocker-error"' in text
+
+
+async def test_board_unknown_filter_shows_no_count(client, web_checks, central):
+    await setup_programme(web_checks, central)
+    await browser_sign_in(client, "central")
+    text = (await client.get("/readiness", params={"blocker": "zzz"})).text
+    assert "0 use cases" not in text
+    assert "No use cases match these filters." not in text
+
+
+async def test_board_unknown_department_explained(client, web_checks, central):
+    await setup_programme(web_checks, central)
+    await browser_sign_in(client, "central")
+    text = (await client.get("/readiness", params={"department": "Nowhere"})).text
+    assert "The department &#39;Nowhere&#39; is not recognised." in text
+
+
+async def test_board_both_unknown_listed(client, web_checks, central):
+    await setup_programme(web_checks, central)
+    await browser_sign_in(client, "central")
+    text = (await client.get("/readiness", params={"department": "Nowhere", "blocker": "zzz"})).text
+    assert 'href="#department"' in text
+    assert 'href="#blocker"' in text
+
+
+async def test_board_known_idle_check_accepted(client, web_checks, central):
+    """A real check that blocks nothing now is a valid filter: the board shows no use cases."""
+    await setup_programme(web_checks, central)
+    await browser_sign_in(client, "central")
+    response = await client.get("/readiness", params={"blocker": "suspension"})
+    assert response.status_code == 200
+    assert '<option value="suspension" selected>' in response.text
+
+
+async def test_board_api_unknown_blocker_400(client, web_checks, central, make_person):
+    from tests.support import token_headers
+
+    await setup_programme(web_checks, central)
+    headers = await token_headers("central", "api:read")
+    response = await client.get("/api/v1/readiness", params={"blocker": "zzz"}, headers=headers)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "blocker"
+
+
+async def test_board_api_unknown_lists_checks(client, web_checks, central):
+    from tests.support import token_headers
+
+    await setup_programme(web_checks, central)
+    headers = await token_headers("central", "api:read")
+    response = await client.get("/api/v1/readiness", params={"blocker": "zzz"}, headers=headers)
+    assert "Known checks: " in response.json()["detail"]
+    assert "stub_assessment" in response.json()["detail"]
+
+
+async def test_board_api_unknown_department_400(client, web_checks, central):
+    from tests.support import token_headers
+
+    await setup_programme(web_checks, central)
+    headers = await token_headers("central", "api:read")
+    response = await client.get("/api/v1/readiness", params={"department": "Nowhere"}, headers=headers)
+    assert response.json()["errors"] == [
+        {"field": "department", "message": "The department 'Nowhere' is not recognised. Choose one from the list."}
+    ]
+
+
+def test_filter_problems_none_for_known():
+    from governance.readiness_board import BoardFilter, filter_problems
+
+    assert filter_problems(BoardFilter("Finance", "dpia"), ["Finance"], {"dpia": "DPIA"}) == []
+
+
+def test_filter_problems_empty_filters():
+    from governance.readiness_board import BoardFilter, filter_problems
+
+    assert filter_problems(BoardFilter(), [], {}) == []
+
+
+def test_filter_problems_both_fields():
+    from governance.readiness_board import BoardFilter, filter_problems
+
+    problems = filter_problems(BoardFilter("Nowhere", "zzz"), ["Finance"], {"dpia": "DPIA"})
+    assert [problem.field for problem in problems] == ["department", "blocker"]
 
 
 async def test_csv_lists_blockers_and_roles(client, web_checks, central):
@@ -212,6 +327,30 @@ async def test_suspend_page_needs_reason(client, web_checks, central):
     response = await submit_form(client, f"/use-cases/{live.reference}/suspend", {"reason": ""})
     assert response.status_code == 422
     assert 'href="#reason"' in response.text
+
+
+async def test_suspend_stale_form_keeps_reason(client, web_checks, central):
+    from tests.gate_support import submit_form
+
+    live, _, _ = await setup_programme(web_checks, central)
+    stale = (await register.get_use_case(live.reference)).version
+    await register.update_use_case(central, live.reference, stale, {"title": "Renamed meanwhile"})
+    await browser_sign_in(client, "central")
+    response = await submit_form(client, f"/use-cases/{live.reference}/suspend", {"reason": "approval lapsed", "version": stale})
+    assert response.status_code == 409
+    assert ">approval lapsed</textarea>" in response.text
+    assert f'name="version" value="{stale + 1}"' in response.text
+
+
+async def test_suspend_stale_form_suspends_nothing(client, web_checks, central):
+    from tests.gate_support import submit_form
+
+    live, _, _ = await setup_programme(web_checks, central)
+    stale = (await register.get_use_case(live.reference)).version
+    await register.update_use_case(central, live.reference, stale, {"title": "Renamed meanwhile"})
+    await browser_sign_in(client, "central")
+    await submit_form(client, f"/use-cases/{live.reference}/suspend", {"reason": "approval lapsed", "version": stale})
+    assert (await register.get_use_case(live.reference)).stage is Stage.LIVE
 
 
 async def test_board_says_new_version_restores(client, web_checks, central, make_person):

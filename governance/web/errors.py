@@ -11,7 +11,7 @@ import re
 import sqlite3
 import uuid
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from litestar import Request, Response
 from litestar.exceptions import (
@@ -25,8 +25,9 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVI
 
 from governance.auth import API_PREFIX
 from governance.database import DatabaseUnavailable, describe_error
-from governance.errors import DomainError
+from governance.errors import DomainError, InvalidInput, as_sentence
 from governance.logs import escape_control_characters
+from governance.web.forms import safe_next
 from governance.web.input_guard import address_problem
 from governance.settings import get_settings
 
@@ -56,11 +57,70 @@ def _json(status_code: int, body: dict[str, Any], headers: dict[str, str] | None
     return Response(content=body, status_code=status_code, headers=headers, media_type="application/json")
 
 
-def _error_page(request: Request, status_code: int, title: str, message: str) -> Template:
+def _error_page(
+    request: Request,
+    status_code: int,
+    title: str,
+    message: str,
+    *,
+    field_errors: list[tuple[str, str]] | None = None,
+    back: str | None = None,
+) -> Template:
     return Template(
         template_name="error.html",
-        context={"title": title, "message": message, "status_code": status_code},
+        context={
+            "title": title,
+            "message": message,
+            "status_code": status_code,
+            "field_errors": field_errors or [],
+            "back": back,
+        },
         status_code=status_code,
+    )
+
+
+_PATH_PARAMETER = re.compile(r"\{[^}]+\}")
+
+
+def _has_get_route(request: Request, path: str) -> bool:
+    """Return whether a page is served at ``path`` (a route with GET whose pattern matches it)."""
+    for route in request.app.routes:
+        if "GET" not in getattr(route, "methods", ()):
+            continue
+        pattern = _PATH_PARAMETER.sub("[^/]+", re.escape(route.path).replace(r"\{", "{").replace(r"\}", "}"))
+        if re.fullmatch(pattern, path):
+            return True
+    return False
+
+
+def form_address(request: Request) -> str | None:
+    """Return the address of the form a rejected page post came from, or None if it is not known.
+
+    That is the referring page when it is on this site, else the post's own address when a page
+    is served there (``/use-cases/UC-001/edit``, for example).
+    """
+    referrer = urlsplit(request.headers.get("referer", ""))
+    if referrer.path and referrer.netloc == request.url.netloc:
+        target = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+        return safe_next(target, default="") or None
+    if _has_get_route(request, request.url.path):
+        return request.url.path
+    return None
+
+
+def _invalid_input_page(request: Request, error: InvalidInput) -> Template:
+    """Render the error page for invalid input that no handler showed on its form: every field, and a way back."""
+    from governance.history import generic_label
+
+    field_errors = [(generic_label(item.field), as_sentence(item.message)) for item in error.errors]
+    back = form_address(request) if request.method not in {"GET", "HEAD"} else None
+    return _error_page(
+        request,
+        error.status_code,
+        "There is a problem with what you sent",
+        "Nothing was saved.",
+        field_errors=field_errors,
+        back=back,
     )
 
 
@@ -77,10 +137,14 @@ def handle_domain_error(request: Request, error: DomainError) -> Response | Temp
         escape_control_characters(error.message),
     )
 
+    # An InvalidInput message lists "field: problem" pairs, which start with the field's API name.
+    message = error.message if isinstance(error, InvalidInput) else as_sentence(error.message)
     if _wants_json(request):
-        return _json(error.status_code, error.as_dict())
+        return _json(error.status_code, {**error.as_dict(), "detail": message})
+    if isinstance(error, InvalidInput):
+        return _invalid_input_page(request, error)
     titles = {403: "You cannot do this", 404: "Page not found", 409: "This could not be done", 429: "Too many attempts"}
-    return _error_page(request, error.status_code, titles.get(error.status_code, "There is a problem"), error.message)
+    return _error_page(request, error.status_code, titles.get(error.status_code, "There is a problem"), message)
 
 
 _TYPE_NAMES = {

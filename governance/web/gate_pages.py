@@ -12,13 +12,13 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
-from governance import accounts, golive, manual_checks, overrides, readiness_board, register
+from governance import accounts, audit, conflicts, golive, manual_checks, overrides, readiness_board, register
 from governance.auth import CurrentActor, allow, allow_everyone
 from governance.clock import LONDON, utcnow
-from governance.errors import Conflict, FieldError, Forbidden, InvalidInput
+from governance.errors import Conflict, FieldError, Forbidden, InvalidInput, StaleVersion
 from governance.roles import Role
 from governance.stages import Stage
-from governance.web.forms import FormState, parse_int, read_form
+from governance.web.forms import FormState, parse_int, read_form, read_form_or_errors
 from governance.web.gate_api import BOARD_ROLES
 from governance.web.templating import page
 
@@ -49,12 +49,21 @@ class BoardPages(Controller):
         blocker: Annotated[str, QueryParameter(name="blocker", required=False)] = "",
     ) -> Template:
         filters = readiness_board.BoardFilter(department=department.strip(), blocker=blocker.strip())
+        departments = await accounts.list_departments()
+        checks = await readiness_board.known_checks()
+        board = await readiness_board.build_board(filters)
+        # A bookmarked filter on a check that blocks nothing now still shows as chosen.
+        if filters.blocker in checks and filters.blocker not in dict(board.blocker_options):
+            board.blocker_options.append((filters.blocker, checks[filters.blocker]))
+        problems = readiness_board.filter_problems(filters, departments, checks)
         return page(
             "gate/board.html",
-            board=await readiness_board.build_board(filters),
+            board=board,
             filters=filters,
-            departments=await accounts.list_departments(),
+            filter_errors=problems,
+            department_options=[(name, name) for name in departments],
             can_suspend=actor.has_any(*golive.SUSPENDER_ROLES),
+            status_code=400 if problems else 200,
         )
 
     @get("/readiness.csv", opt=allow(*BOARD_ROLES))
@@ -102,8 +111,10 @@ class UseCaseGatePages(Controller):
 
     @post("/{reference:str}/suspend", opt=allow(*golive.SUSPENDER_ROLES))
     async def suspend(self, request: Request, reference: FromPath[str], actor: CurrentActor) -> Template | Redirect:
-        values = await read_form(request)
+        values, rejected = await read_form_or_errors(request)
         try:
+            if rejected:
+                raise InvalidInput(rejected)
             view = await golive.suspend(
                 actor, reference, values.get("reason", ""), expected_version=parse_int(values.get("version"))
             )
@@ -116,6 +127,18 @@ class UseCaseGatePages(Controller):
                 can_suspend=current.stage is Stage.LIVE,
                 status_code=422,
             )
+        except StaleVersion:
+            # The use case changed after the page was opened: show it as it is now, with the reason
+            # kept, so suspending it is decided on what is current.
+            current = await register.get_use_case(reference)
+            return page(
+                "gate/suspend.html",
+                use_case=current,
+                form=FormState(values={**values, "version": current.version}),
+                can_suspend=current.stage is Stage.LIVE,
+                changed_since=True,
+                status_code=409,
+            )
         except Conflict as error:
             current = await register.get_use_case(reference)
             return page(
@@ -123,7 +146,8 @@ class UseCaseGatePages(Controller):
                 use_case=current,
                 message=error.message,
                 blockers=error.extra.get("blockers", []),
-                allowed=error.extra.get("allowed_moves", []),
+                # A refused move's message lists the allowed moves itself.
+                allowed=[],
                 status_code=409,
             )
         return Redirect(path=f"/use-cases/{view.reference}?moved={view.stage.value}", status_code=303)
@@ -161,10 +185,18 @@ class UseCaseGatePages(Controller):
 
     @post("/{reference:str}/emergency-override", opt=allow(Role.CENTRAL_TEAM))
     async def request_override(self, request: Request, reference: FromPath[str], actor: CurrentActor) -> Template | Redirect:
-        values = await read_form(request)
+        values, rejected = await read_form_or_errors(request)
         view = await register.get_use_case(reference)
         try:
-            expires_at = parse_expiry_day(values.get("expires_on", ""))
+            if rejected:
+                raise InvalidInput(rejected)
+            try:
+                expires_at = parse_expiry_day(values.get("expires_on", ""))
+            except InvalidInput as unreadable:
+                # Report the reason's problem with the date's, rather than on the next submit.
+                problem = overrides.reason_problem(values.get("reason", ""))
+                reason_errors = [FieldError("reason", problem)] if problem else []
+                raise InvalidInput([*reason_errors, *unreadable.errors]) from None
             created = await overrides.request_override(actor, reference, values.get("reason", ""), expires_at)
         except InvalidInput as error:
             # The service validates expires_at, but the form's field is expires_on (the last day).
@@ -185,11 +217,13 @@ class OverridePages(Controller):
     path = "/emergency-overrides"
     include_in_schema = False
 
-    @get("/", opt=allow(*BOARD_ROLES))
+    # Every role may read emergency go-lives: the use-case page already warns of one to everyone,
+    # and its business owner needs to see who approved it and when it ends.
+    @get("/", opt=allow_everyone())
     async def list_page(self) -> Template:
         return page("gate/overrides.html", items=await overrides.list_overrides(), now=utcnow())
 
-    @get("/{override_id:int}", opt=allow(*BOARD_ROLES))
+    @get("/{override_id:int}", opt=allow_everyone())
     async def detail(self, request: Request, override_id: FromPath[int], actor: CurrentActor) -> Template:
         return await self._detail(request, override_id, actor, FormState())
 
@@ -233,8 +267,10 @@ class OverridePages(Controller):
 
     @post("/{override_id:int}/withdraw", opt=allow(Role.CENTRAL_TEAM, *overrides.APPROVER_ROLES))
     async def withdraw(self, request: Request, override_id: FromPath[int], actor: CurrentActor) -> Template | Redirect:
-        values = await read_form(request)
+        values, rejected = await read_form_or_errors(request)
         try:
+            if rejected:
+                raise InvalidInput(rejected)
             await overrides.withdraw(actor, override_id, values.get("reason", ""))
         except InvalidInput as error:
             return await self._detail(
@@ -279,6 +315,52 @@ def _definition_from_form(values: dict[str, str]) -> dict[str, object]:
     }
 
 
+DEFINITION_LABELS = [
+    ("title", "Title"),
+    ("description", "What the signer confirms"),
+    ("signing_role", "Role that signs it"),
+    ("active", "Active"),
+]
+
+
+def _definition_state(view: manual_checks.ManualCheckView) -> dict[str, object]:
+    return {
+        "title": view.title,
+        "description": view.description,
+        "signing_role": view.signing_role.value,
+        "active": view.active,
+    }
+
+
+def _definition_sent(data: dict[str, object]) -> dict[str, object]:
+    """Return the form's values as a definition stores them (trimmed)."""
+    return {name: value.strip() if isinstance(value, str) else value for name, value in data.items()}
+
+
+def _definition_text(name: str, value: object) -> str:
+    if name == "signing_role":
+        try:
+            return Role(str(value)).label
+        except ValueError:
+            return str(value)
+    if name == "active":
+        return "Active" if value else "Not in use"
+    return str(value) if value else "(empty)"
+
+
+async def _definition_changes(
+    current: manual_checks.ManualCheckView, data: dict[str, object], loaded_version: int | None
+) -> list[conflicts.ChangedField]:
+    """Compare what the administrator sent with the current check and the version they loaded."""
+    loaded = None
+    if loaded_version is not None:
+        fields = [name for name, _ in DEFINITION_LABELS]
+        loaded = await audit.recorded_state("manual_check", current.key, loaded_version, fields)
+    return conflicts.changed_fields(
+        DEFINITION_LABELS, _definition_state(current), _definition_sent(data), loaded, _definition_text
+    )
+
+
 class ManualCheckPages(Controller):
     path = "/admin/manual-checks"
     include_in_schema = False
@@ -298,9 +380,11 @@ class ManualCheckPages(Controller):
 
     @post("/", opt=allow(Role.ADMINISTRATOR))
     async def create(self, request: Request, actor: CurrentActor) -> Template | Redirect:
-        values = await read_form(request)
+        values, rejected = await read_form_or_errors(request)
         data = {"key": values.get("key", ""), **_definition_from_form(values)}
         try:
+            if rejected:
+                raise InvalidInput(rejected)
             await manual_checks.create_definition(actor, data)
         except InvalidInput as error:
             return await self._list(FormState.from_error(values, error), status_code=422)
@@ -309,38 +393,73 @@ class ManualCheckPages(Controller):
     @get("/{key:str}", opt=allow(Role.ADMINISTRATOR))
     async def edit_form(self, key: FromPath[str]) -> Template:
         view = await manual_checks.get_definition(key)
+        return self._edit_page(view, FormState(values=_definition_values(view)))
+
+    def _edit_page(
+        self,
+        definition: manual_checks.ManualCheckView,
+        form: FormState,
+        *,
+        changed: list[conflicts.ChangedField] | None = None,
+        conflict: str = "",
+        status_code: int = 200,
+    ) -> Template:
+        hidden = {key: form.values.get(key, "") for key in (conflicts.FIELDS_KEY, conflicts.BASE_VERSION_KEY)}
         return page(
             "gate/manual_check_edit.html",
-            definition=view,
+            definition=definition,
             role_options=ROLE_OPTIONS,
-            form=FormState(values=_definition_values(view)),
+            form=form,
+            changed=changed or [],
+            changed_hidden=hidden,
+            labels=dict(DEFINITION_LABELS),
+            conflict=conflict,
+            status_code=status_code,
         )
 
     @post("/{key:str}", opt=allow(Role.ADMINISTRATOR))
     async def edit(self, request: Request, key: FromPath[str], actor: CurrentActor) -> Template | Redirect:
-        values = await read_form(request)
+        """Save a check's changes; a save based on an old version gets the comparison of
+        ``governance.conflicts`` and a choice per field changed by someone else."""
+        values, rejected = await read_form_or_errors(request)
         view = await manual_checks.get_definition(key)
         version = parse_int(values.get("version"))
+        data = _definition_from_form(values)
+        compared = conflicts.compared_names(values, manual_checks.EDITABLE_FIELDS)
+        loaded_version = conflicts.base_version(values, version)
         try:
+            if rejected:
+                raise InvalidInput(rejected)
             if version is None:
                 raise InvalidInput.single("version", "the form is missing its version; reload the page")
-            await manual_checks.update_definition(actor, key, version, _definition_from_form(values))
+            to_save = data
+            if compared:
+                current = await manual_checks.get_definition(key)
+                to_save, missing = conflicts.apply_choices(compared, values, _definition_state(current), data)
+                if missing:
+                    raise InvalidInput(missing)
+            await manual_checks.update_definition(actor, key, version, to_save)
         except InvalidInput as error:
-            return page(
-                "gate/manual_check_edit.html",
-                definition=view,
-                role_options=ROLE_OPTIONS,
-                form=FormState.from_error(values, error),
-                status_code=422,
-            )
-        except Conflict as error:
+            state = FormState.from_error(values, error)
+            changed = []
+            if compared:
+                current = await manual_checks.get_definition(key)
+                changed = [item for item in await _definition_changes(current, data, loaded_version) if item.name in compared]
+                state.values[conflicts.FIELDS_KEY] = ",".join(item.name for item in changed)
+                state.values[conflicts.BASE_VERSION_KEY] = loaded_version
+            return self._edit_page(view, state, changed=changed, status_code=422)
+        except StaleVersion:
             current = await manual_checks.get_definition(key)
-            return page(
-                "gate/manual_check_edit.html",
-                definition=current,
-                role_options=ROLE_OPTIONS,
-                form=FormState(values={**values, "version": current.version}),
-                conflict=error.message,
+            changed = await _definition_changes(current, data, loaded_version)
+            # Choices made against an earlier comparison do not carry over to this one.
+            without_choices = {name: value for name, value in values.items() if not name.startswith(conflicts.CHOICE_PREFIX)}
+            state = FormState(values={**without_choices, "version": current.version})
+            state.values.update(conflicts.form_values(changed, loaded_version or current.version))
+            return self._edit_page(
+                current,
+                state,
+                changed=changed,
+                conflict="Someone else saved a change to this check after you opened the form, so your change is not saved yet.",
                 status_code=409,
             )
         return Redirect(path="/admin/manual-checks?saved=1", status_code=303)

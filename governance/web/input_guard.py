@@ -1,9 +1,10 @@
 """Checks on every request before any handler runs: no NUL characters, and JSON of limited depth.
 
 PostgreSQL text cannot contain the NUL character (U+0000): asyncpg rejects such a value, which would
-surface as a 500, while SQLite stores it. Rejecting NUL in the path, the query string and the body
+surface as a 500, while SQLite stores it. Rejecting NUL in the path, the query string and JSON bodies
 before a handler runs makes both engines return the same status, and keeps the character out of
-the logs.
+the logs. Page forms are checked by ``governance.web.forms.read_form``, which every page handler
+uses, so that the handler can show the form again with the error at the field.
 
 JSON bodies are also limited in depth: msgspec, like any recursive parser, raises ``RecursionError``
 on input nested many thousands of levels deep.
@@ -92,30 +93,19 @@ def too_deep() -> BadRequest:
     )
 
 
-def find_form_problem(fields: list[tuple[str, Any]]) -> InvalidInput | None:
-    """Return the error for the first form field whose name or value contains a NUL character."""
-    for name, value in fields:
-        text = value if isinstance(value, str) else getattr(value, "filename", "") or ""
-        if NUL in name or NUL in text:
-            return InvalidInput.single(escape_control_characters(name), NUL_MESSAGE)
-    return None
-
-
 async def check_body(request: Request) -> None:
-    """Raise for a NUL character in a form or JSON body, or for JSON nested too deeply.
+    """Raise for a NUL character in a JSON body, or for JSON nested too deeply.
 
     Reading the body here caches it on the request's scope, where Litestar's own parsing (CSRF
     check, handler arguments) finds it. The body size limit applies as usual: too large a body
     raises Litestar's 413 error.
     """
-    # The API parses every body as JSON, whatever its Content-Type. Pages read only forms.
+    # The API parses every body as JSON, whatever its Content-Type. Pages read only forms, and
+    # ``governance.web.forms.read_form`` rejects NUL in them itself, so that a handler can show its
+    # form again with the error at the field.
     is_api = request.url.path.startswith(API_PREFIX)
     content_type, _ = request.content_type
     if content_type in FORM_TYPES and not is_api:
-        form = await request.form()
-        problem = find_form_problem(list(form.multi_items()))
-        if problem is not None:
-            raise problem
         return
 
     body = await request.body()
@@ -142,9 +132,10 @@ async def check_body(request: Request) -> None:
 class InputGuardMiddleware(ASGIMiddleware):
     """Rejects NUL characters and too deeply nested JSON before a handler reads the request.
 
-    A path or query string with NUL gets 400; a body field with NUL gets 422 naming the field; JSON
-    nested too deeply gets 400 naming ``body``. Requests to paths that match no route get 404 from
-    the router before this runs; the exception handler turns those into 400 too.
+    A path or query string with NUL gets 400; a JSON field with NUL gets 422 naming the field; JSON
+    nested too deeply gets 400 naming ``body``. Page forms are left to ``read_form``. Requests to
+    paths that match no route get 404 from the router before this runs; the exception handler turns
+    those into 400 too.
     """
 
     scopes = (ScopeType.HTTP,)

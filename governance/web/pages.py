@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import uuid
 from typing import Annotated, Any
 
@@ -15,17 +16,17 @@ from litestar.datastructures import Cookie
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
-from governance import accounts, audit, golive, register, submissions
+from governance import accounts, audit, conflicts, golive, register, submissions
 from governance.audit import Actor
 from governance.auth import CurrentActor, PUBLIC, SESSION_COOKIE, allow, allow_everyone
 from governance.clock import LONDON
-from governance.errors import Conflict, FieldError, Forbidden, InvalidInput, TooManyRequests
+from governance.errors import Conflict, FieldError, Forbidden, InvalidInput, StaleVersion, TooManyRequests
 from governance.packages import Contribution, UseCasePanel
 from governance.programme import business_case_summary
 from governance.roles import Role
 from governance.settings import get_settings
 from governance.stages import PIPELINE
-from governance.web.forms import FormState, lines_to_list, parse_int, read_form, safe_next
+from governance.web.forms import FormState, lines_to_list, parse_int, read_form, read_form_or_errors, safe_next
 from governance.web.templating import page
 
 logger = logging.getLogger(__name__)
@@ -68,18 +69,18 @@ class SessionPages(Controller):
 
     @post("/sign-in", opt=PUBLIC)
     async def sign_in(self, request: Request) -> Template | Redirect:
-        values = await read_form(request)
+        values, rejected = await read_form_or_errors(request)
         target = safe_next(values.get("next"))
         username = values.get("username", "")
         password = values.get("password", "")
         remote = request.client.host if request.client else ""
 
-        if not username.strip() or not password:
-            errors = []
+        if rejected or not username.strip() or not password:
+            errors = list(rejected)
             if not username.strip():
-                errors.append(InvalidInput.single("username", "Enter your username").errors[0])
+                errors.append(FieldError("username", "Enter your username"))
             if not password:
-                errors.append(InvalidInput.single("password", "Enter your password").errors[0])
+                errors.append(FieldError("password", "Enter your password"))
             state = FormState(values={"username": username, "next": target}, errors=errors)
             return page("sign_in.html", form=state, status_code=422)
 
@@ -152,6 +153,69 @@ def _use_case_form_values(view: register.UseCaseView | None) -> dict[str, Any]:
     }
 
 
+USE_CASE_LABELS: dict[str, str] = {
+    "title": "Title",
+    "department": "Department",
+    "business_owner": "Business owner",
+    "description": "Description",
+    "systems": "Systems touched",
+    "data_categories": "Data categories",
+    "purposes": "Purposes and processing regime",
+    "rpa_platform": "RPA platform",
+    "bot_identifiers": "Bot identifiers",
+}
+
+
+def _use_case_text(name: str, value: Any) -> str:
+    """Return a use-case field's value as the conflict comparison shows it."""
+    if name == "purposes":
+        lines = [f"{item.get('purpose', '')} ({register.REGIMES.get(item.get('regime', ''), 'no regime')})" for item in value or []]
+        return "\n".join(lines) or "(none)"
+    if name == "rpa_platform":
+        return register.PLATFORMS.get(value or "", "Not chosen yet")
+    if isinstance(value, list):
+        return "\n".join(value) or "(none)"
+    return value or "(empty)"
+
+
+def _editable_values(view: register.UseCaseView) -> dict[str, Any]:
+    snapshot = view.snapshot()
+    return {name: snapshot[name] for name in register.EDITABLE_FIELDS}
+
+
+def _normalised(data: dict[str, Any]) -> dict[str, Any]:
+    """Return form data as the register stores it (trimmed, duplicates removed), or as sent if invalid."""
+    try:
+        return register.validate_fields(data, partial=False)
+    except InvalidInput:
+        return data
+
+
+async def _changed_by_others(
+    current: register.UseCaseView, data: dict[str, Any], loaded_version: int | None
+) -> list[conflicts.ChangedField]:
+    """Compare what the person sent with the current use case and the version they loaded."""
+    loaded = None
+    if loaded_version is not None:
+        loaded = await audit.recorded_state("use_case", current.reference, loaded_version, register.EDITABLE_FIELDS)
+    return conflicts.changed_fields(
+        list(USE_CASE_LABELS.items()), _editable_values(current), _normalised(data), loaded, _use_case_text
+    )
+
+
+_PURPOSE_FIELD = re.compile(r"(purpose|regime)_(\d+)")
+
+
+def _use_case_errors(errors: list[FieldError]) -> list[FieldError]:
+    """Name form errors by the register's fields: ``purpose_0`` becomes ``purposes[0].purpose``."""
+    named = []
+    for error in errors:
+        match = _PURPOSE_FIELD.fullmatch(error.field)
+        field_name = f"purposes[{match.group(2)}].{match.group(1)}" if match else error.field
+        named.append(FieldError(field_name, error.message))
+    return named
+
+
 def _use_case_from_form(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return (fields for the service, values to re-display) from the use-case form."""
     purposes = []
@@ -206,7 +270,11 @@ class UseCasePages(Controller):
         view: register.UseCaseView | None,
         state: FormState,
         status_code: int = 200,
+        changed: list[conflicts.ChangedField] | None = None,
+        conflict: str = "",
     ) -> Template:
+        changed = changed or []
+        hidden = {key: state.values.get(key, "") for key in (conflicts.FIELDS_KEY, conflicts.BASE_VERSION_KEY)}
         return page(
             "use_cases/form.html",
             use_case=view,
@@ -215,6 +283,9 @@ class UseCasePages(Controller):
             regimes=register.REGIMES,
             platforms=register.PLATFORMS,
             spare_rows=PURPOSE_ROWS_SPARE,
+            changed=changed,
+            changed_hidden=hidden,
+            conflict=conflict,
             status_code=status_code,
         )
 
@@ -229,7 +300,7 @@ class UseCasePages(Controller):
 
     @post("/new", opt=allow(*register.EDITOR_ROLES))
     async def create(self, request: Request, actor: CurrentActor) -> Template | Redirect:
-        values = await read_form(request)
+        values, rejected = await read_form_or_errors(request)
         data, display = _use_case_from_form(values)
         # A form without a usable id (from a page served before ids existed) gets a new one, so the
         # next post of the re-displayed form is protected.
@@ -238,6 +309,8 @@ class UseCasePages(Controller):
             form_id = submissions.new_form_id()
         display["form_id"] = form_id
         try:
+            if rejected:
+                raise InvalidInput(_use_case_errors(rejected))
             view = await register.create_use_case(actor, data, idempotency_key=form_id)
         except submissions.RepeatedSubmission as error:
             # The same form was posted again after a change: show what the first post created.
@@ -300,31 +373,56 @@ class UseCasePages(Controller):
 
     @post("/{reference:str}/edit", opt=allow(*register.EDITOR_ROLES))
     async def edit(self, request: Request, reference: FromPath[str], actor: CurrentActor) -> Template | Redirect:
+        """Save the edit form.
+
+        A save based on an old version gets the form back with the fields someone else changed,
+        each with a choice between the current value and the person's own. The next save applies
+        the choices (``governance.conflicts``).
+        """
         view = await register.get_use_case(reference)
         await register.ensure_can_edit(actor, view.department)
-        values = await read_form(request)
+        values, rejected = await read_form_or_errors(request)
         data, display = _use_case_from_form(values)
         version = parse_int(values.get("version"))
+        compared = conflicts.compared_names(values, register.EDITABLE_FIELDS)
+        loaded_version = conflicts.base_version(values, version)
         try:
+            if rejected:
+                raise InvalidInput(_use_case_errors(rejected))
             if version is None:
                 raise InvalidInput.single("version", "the form is missing its version; reload the page")
-            await register.update_use_case(actor, reference, version, data)
+            to_save = data
+            if compared:
+                current = await register.get_use_case(reference)
+                to_save, missing = conflicts.apply_choices(compared, values, _editable_values(current), data)
+                if missing:
+                    raise InvalidInput(missing)
+            await register.update_use_case(actor, reference, version, to_save)
         except InvalidInput as error:
-            state = FormState.from_error({**display, "version": version}, error)
-            return await self._form_page(actor=actor, view=view, state=state, status_code=422)
+            state = FormState.from_error({**values, **display, "version": version}, error)
+            changed = []
+            if compared:
+                current = await register.get_use_case(reference)
+                changed = [item for item in await _changed_by_others(current, data, loaded_version) if item.name in compared]
+                state.values[conflicts.FIELDS_KEY] = ",".join(item.name for item in changed)
+                state.values[conflicts.BASE_VERSION_KEY] = loaded_version
+            return await self._form_page(actor=actor, view=view, state=state, status_code=422, changed=changed)
         except Forbidden as error:
             state = FormState(
                 values={**display, "version": version},
                 errors=[FieldError("department", error.message)],
             )
             return await self._form_page(actor=actor, view=view, state=state, status_code=403)
-        except Conflict as error:
-            state = FormState(values=display)
+        except StaleVersion as error:
             current = await register.get_use_case(reference)
-            state.values["version"] = current.version
-            template = await self._form_page(actor=actor, view=current, state=state, status_code=409)
-            template.context["conflict"] = error.message
-            return template
+            changed = await _changed_by_others(current, data, loaded_version)
+            # Choices made against an earlier comparison do not carry over to this one.
+            without_choices = {key: value for key, value in display.items() if not key.startswith(conflicts.CHOICE_PREFIX)}
+            state = FormState(values={**without_choices, "version": current.version})
+            state.values.update(conflicts.form_values(changed, loaded_version or current.version))
+            return await self._form_page(
+                actor=actor, view=current, state=state, status_code=409, changed=changed, conflict=error.message
+            )
         return Redirect(path=f"/use-cases/{view.reference}", status_code=303)
 
     @post("/{reference:str}/move", opt=allow(*register.MOVER_ROLES))
@@ -343,12 +441,15 @@ class UseCasePages(Controller):
             message = error.message
             if isinstance(error, InvalidInput) and not values.get("to"):
                 message = "Choose the stage to move to."
+            # A refused move's message already lists the allowed moves, so the page lists them only
+            # for the other refusals.
+            allowed = [] if "allowed_moves" in error.extra else [stage.value for stage in current.allowed_moves]
             return page(
                 "use_cases/move_refused.html",
                 use_case=current,
                 message=message,
                 blockers=error.extra.get("blockers", []),
-                allowed=[stage.value for stage in current.allowed_moves],
+                allowed=allowed,
                 status_code=error.status_code,
             )
         return Redirect(path=f"/use-cases/{view.reference}?moved={view.stage.value}", status_code=303)

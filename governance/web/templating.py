@@ -11,6 +11,7 @@ from litestar.response import Template
 from markupsafe import Markup, escape
 
 from governance import history
+from governance.assessments import kind_label
 from governance.clock import format_date, format_datetime, format_pence
 from governance.roles import ROLE_LABELS, Role
 from governance.settings import get_settings
@@ -63,6 +64,12 @@ def _role_label(value: str | Role) -> str:
         return str(value)
 
 
+def _kind_label(kind: str) -> str:
+    """Return an assessment kind as it starts a line: "DPIA", "Equality screening"."""
+    text = kind_label(kind)
+    return text[:1].upper() + text[1:]
+
+
 def _humanise(value: Any) -> str:
     text = str(value or "").replace("_", " ")
     return text[:1].upper() + text[1:]
@@ -110,6 +117,7 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
             "money_short": lambda pence: format_pence(pence, short=True),
             "stage_label": _stage_label,
             "role_label": _role_label,
+            "kind_label": _kind_label,
             "humanise": _humanise,
             "tag": _tag,
             "iso": _iso,

@@ -73,3 +73,51 @@ async def test_missing_body_message(client, headers):
 async def test_no_body_no_content_type(client, headers):
     response = await client.post(URL, headers=headers)
     assert response.json()["detail"] == f"body: {MISSING_BODY_MESSAGE}"
+
+
+# Capital letters and role labels -------------------------------------------------------------------
+
+
+@pytest.fixture
+def lower_case_route(app):
+    """A route, as a package might add, whose Conflict message starts in lower case."""
+    from litestar import get
+
+    from governance.auth import PUBLIC
+    from governance.errors import Conflict
+
+    @get(["/api/v1/lower-case-conflict", "/lower-case-conflict"], opt=PUBLIC)
+    async def lower_case_conflict() -> None:
+        raise Conflict("equality screening version 1 was changed by someone else")
+
+    app.register(lower_case_conflict)
+
+
+async def test_package_message_capitalised_api(client, lower_case_route):
+    response = await client.get("/api/v1/lower-case-conflict")
+    assert response.json()["detail"] == "Equality screening version 1 was changed by someone else"
+
+
+async def test_package_message_capitalised_page(client, lower_case_route):
+    response = await client.get("/lower-case-conflict")
+    assert "<p>Equality screening version 1 was changed by someone else</p>" in response.text
+
+
+async def test_field_errors_keep_field_name(client, headers):
+    response = await client.post(URL, json={"title": "", "department": "x", "business_owner": "y"}, headers=headers)
+    assert response.json()["detail"].startswith("title: ")
+
+
+async def test_role_refusal_names_role_labels(client, api_headers):
+    headers = await api_headers(Role.PROGRAMME_BOARD)
+    response = await client.post(URL, json={}, headers=headers)
+    assert response.json()["detail"] == (
+        "Your account does not hold a role that may do this. Roles allowed: Business owner or Central automation team."
+    )
+
+
+def test_roles_in_words_three():
+    from governance.auth import roles_in_words
+
+    roles = frozenset({Role.CENTRAL_TEAM, Role.INFORMATION_ASSURANCE, Role.DATA_PROTECTION_OFFICER})
+    assert roles_in_words(roles) == "Central automation team, Data Protection Officer or Information Assurance"

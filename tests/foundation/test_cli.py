@@ -113,7 +113,38 @@ async def test_users_disable(db):
 async def test_users_disable_unknown(db):
     result = run_cli("users", "disable", "nobody", database_url=db)
     assert result.returncode == 1
-    assert "no account named 'nobody'" in result.stderr
+    assert "No account is named 'nobody'." in result.stderr
+
+
+async def pause_sign_in(username: str) -> None:
+    from governance.errors import InvalidInput, TooManyRequests
+    from governance.settings import get_settings
+
+    for _ in range(get_settings().sign_in_max_failures):
+        with contextlib.suppress(InvalidInput, TooManyRequests):
+            await accounts.sign_in(username, "not the password", "127.0.0.1")
+
+
+async def test_set_password_lifts_pause(db):
+    create_user(db, "grace", "central_team")
+    await pause_sign_in("grace")
+    run_cli("users", "set-password", "grace", database_url=db, stdin="a brand new password\n")
+    session = await accounts.sign_in("grace", "a brand new password", "127.0.0.1")
+    assert session.actor.username == "grace"
+
+
+async def test_set_password_says_pause_lifted(db):
+    create_user(db, "grace", "central_team")
+    await pause_sign_in("grace")
+    result = run_cli("users", "set-password", "grace", database_url=db, stdin="a brand new password\n")
+    assert result.returncode == 0
+    assert "sign-in pause after failed attempts is lifted" in result.stdout
+
+
+async def test_set_password_no_pause_no_claim(db):
+    create_user(db, "grace", "central_team")
+    result = run_cli("users", "set-password", "grace", database_url=db, stdin="a brand new password\n")
+    assert result.stdout.strip() == "Password set for grace; any sessions it had are ended."
 
 
 async def test_users_list_marks_machine_account(db):

@@ -301,6 +301,25 @@ async def test_move_refused_page_lists_moves(client, make_person, target):
     assert "Assessment, On hold, Rejected" in response.text
 
 
+async def test_move_refused_lists_moves_once(client, make_person, target):
+    await signed_in(client, make_person, Role.CENTRAL_TEAM)
+    response = await post_form(client, "/use-cases/UC-001/move", {"to": "live", "version": "1"})
+    assert response.text.count("Assessment, On hold, Rejected") == 1
+
+
+async def test_move_refused_uses_stage_labels(client, make_person, target):
+    await signed_in(client, make_person, Role.CENTRAL_TEAM)
+    response = await post_form(client, "/use-cases/UC-001/move", {"to": "live", "version": "1"})
+    assert "A use case cannot move from Idea to Live." in response.text
+    assert "on_hold" not in response.text
+
+
+async def test_move_without_choice_lists_moves(client, make_person, target):
+    await signed_in(client, make_person, Role.CENTRAL_TEAM)
+    response = await post_form(client, "/use-cases/UC-001/move", {"version": "1"})
+    assert "it can move to: Assessment, On hold, Rejected." in response.text
+
+
 async def test_move_without_choice_explains(client, make_person, target):
     await signed_in(client, make_person, Role.CENTRAL_TEAM)
     response = await post_form(client, "/use-cases/UC-001/move", {"version": "1"})
@@ -325,6 +344,25 @@ async def test_history_shows_changed_values(client, make_person, target, central
     await signed_in(client, make_person, Role.PROGRAMME_BOARD)
     response = await client.get("/use-cases/UC-001/history")
     assert "A clearer title" in response.text
+
+
+async def test_history_shows_stage_labels(client, make_person, target, central):
+    await register.move_use_case(central, "UC-001", "assessment")
+    await signed_in(client, make_person, Role.PROGRAMME_BOARD)
+    response = await client.get("/use-cases/UC-001/history")
+    assert '<th scope="row">Stage</th><td>Idea</td><td>Assessment</td>' in response.text
+
+
+async def test_history_shows_times_in_words(client, make_person, target, central):
+    from benefits import baselines
+
+    values = {"volume_per_month": 10, "manual_minutes_per_item": 5, "residual_minutes_per_item": 1, "source_note": "Sample"}
+    first = await baselines.record_baseline(central, "UC-001", values)
+    second = await baselines.record_baseline(central, "UC-001", {**values, "volume_per_month": 20}, expected_version=1)
+    await signed_in(client, make_person, Role.PROGRAMME_BOARD)
+    response = await client.get("/use-cases/UC-001/history")
+    assert f"<td>{format_datetime(first.recorded_at)}</td><td>{format_datetime(second.recorded_at)}</td>" in response.text
+    assert first.recorded_at.isoformat() not in response.text
 
 
 async def test_audit_page_filters_by_use_case(client, make_person, target, central):

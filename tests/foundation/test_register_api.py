@@ -263,6 +263,21 @@ async def test_patch_stale_version_409(client, headers, existing):
     assert response.json()["current_version"] == 2
 
 
+async def test_patch_stale_version_message(client, headers, existing):
+    await client.patch(f"{URL}/UC-001", json={"version": 1, "title": "First"}, headers=headers)
+    response = await client.patch(f"{URL}/UC-001", json={"version": 1, "title": "Second"}, headers=headers)
+    assert response.json()["detail"] == (
+        "Use case UC-001 was changed by someone else after you read it, so your change was not saved. "
+        "Read it again, check the current values and make your change again."
+    )
+
+
+async def test_patch_stale_version_sent_version(client, headers, existing):
+    await client.patch(f"{URL}/UC-001", json={"version": 1, "title": "First"}, headers=headers)
+    response = await client.patch(f"{URL}/UC-001", json={"version": 1, "title": "Second"}, headers=headers)
+    assert response.json()["expected_version"] == 1
+
+
 async def test_patch_stale_version_unchanged(client, headers, existing):
     await client.patch(f"{URL}/UC-001", json={"version": 1, "title": "First"}, headers=headers)
     before = await stored_state()

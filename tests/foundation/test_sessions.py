@@ -213,6 +213,69 @@ async def test_throttle_is_per_username(app, client, person, make_person):
     assert response.status_code == 303
 
 
+async def test_new_password_lifts_pause(app, client, person):
+    await fail_sign_ins(app, get_settings().sign_in_max_failures)
+    await accounts.set_password(SYSTEM, "priya", "another long password")
+    response = await post_form(client, "/sign-in", {"username": "priya", "password": "another long password"})
+    assert response.status_code == 303
+
+
+async def test_new_password_reports_lift(app, person):
+    limit = get_settings().sign_in_max_failures
+    await fail_sign_ins(app, limit)
+    result = await accounts.set_password(SYSTEM, "priya", "another long password")
+    assert result == accounts.PasswordSet(failures_cleared=limit, pause_lifted=True)
+
+
+async def test_new_password_without_pause(app, person):
+    await fail_sign_ins(app, 1)
+    result = await accounts.set_password(SYSTEM, "priya", "another long password")
+    assert result == accounts.PasswordSet(failures_cleared=1, pause_lifted=False)
+
+
+async def test_pause_lift_audited(app, person):
+    from governance.tables import AuditEntry
+
+    await fail_sign_ins(app, get_settings().sign_in_max_failures)
+    await accounts.set_password(SYSTEM, "priya", "another long password")
+    entry = await AuditEntry.select().where(AuditEntry.action == "account.sign_in_pause_lifted").first().run()
+    assert entry["entity_ref"] == "priya"
+    assert entry["actor"] == "system"
+
+
+async def test_no_lift_entry_without_pause(app, person):
+    from governance.tables import AuditEntry
+
+    await fail_sign_ins(app, get_settings().sign_in_max_failures - 1)
+    await accounts.set_password(SYSTEM, "priya", "another long password")
+    assert not await AuditEntry.exists().where(AuditEntry.action == "account.sign_in_pause_lifted").run()
+
+
+async def test_cleared_failures_kept(app, person):
+    limit = get_settings().sign_in_max_failures
+    await fail_sign_ins(app, limit)
+    await accounts.set_password(SYSTEM, "priya", "another long password")
+    assert await SignInAttempt.count().where(SignInAttempt.cleared_at.is_not_null()).run() == limit
+
+
+async def test_failures_after_reset_count_again(app, client, person):
+    await fail_sign_ins(app, get_settings().sign_in_max_failures)
+    await accounts.set_password(SYSTEM, "priya", "another long password")
+    await fail_sign_ins(app, get_settings().sign_in_max_failures)
+    response = await post_form(client, "/sign-in", {"username": "priya", "password": "another long password"})
+    assert response.status_code == 429
+
+
+async def test_reset_clears_only_that_username(app, client, person, make_person):
+    await make_person(Role.ADMINISTRATOR, username="sam")
+    for _ in range(get_settings().sign_in_max_failures):
+        async with browser(app) as other:
+            await post_form(other, "/sign-in", {"username": "sam", "password": "wrong password!"})
+    await accounts.set_password(SYSTEM, "priya", "another long password")
+    response = await post_form(client, "/sign-in", {"username": "sam", "password": DEFAULT_PASSWORD})
+    assert response.status_code == 429
+
+
 async def test_parallel_guesses_capped(person):
     """Guesses sent at once cannot get past the limit by all passing the check together."""
     limit = get_settings().sign_in_max_failures

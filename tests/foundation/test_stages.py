@@ -53,20 +53,26 @@ def test_refusal_lists_allowed_moves():
     with pytest.raises(MoveNotAllowed) as caught:
         check_move(Stage.IDEA, "live")
     assert str(caught.value) == (
-        "cannot move from idea to live; allowed moves: assessment, on_hold, rejected"
+        "A use case cannot move from Idea to Live. Allowed moves: Assessment, On hold, Rejected."
     )
 
 
 def test_retired_is_final():
     with pytest.raises(MoveNotAllowed) as caught:
         check_move(Stage.RETIRED, "idea")
-    assert "none (this stage is final)" in str(caught.value)
+    assert str(caught.value) == "A use case cannot move from Retired to Idea. Retired is a final stage, so no move is allowed."
 
 
 def test_unknown_stage_refused():
     with pytest.raises(MoveNotAllowed) as caught:
         check_move(Stage.IDEA, "banana")
     assert caught.value.requested == "banana"
+
+
+def test_unknown_stage_quoted_in_refusal():
+    with pytest.raises(MoveNotAllowed) as caught:
+        check_move(Stage.IDEA, "banana")
+    assert str(caught.value).startswith("A use case cannot move from Idea to 'banana'.")
 
 
 @pytest.mark.parametrize("held_from", sorted(HOLDABLE, key=PIPELINE.index))
