@@ -503,3 +503,19 @@ async def test_failed_queue_warns(client, make_person, target, broken_package):
     response = await client.get("/")
     assert response.status_code == 200
     assert "may be incomplete" in response.text
+
+
+async def test_edit_form_warns_for_live_use_case(client, make_person, target):
+    from governance.stages import Stage
+    from tests.gate_support import place_at
+
+    await place_at("UC-001", Stage.LIVE)
+    await signed_in(client, make_person, Role.CENTRAL_TEAM)
+    response = await client.get("/use-cases/UC-001/edit")
+    assert "stops being ready for live until a new DPIA version assesses the change" in response.text
+
+
+async def test_edit_form_no_warning_before_go_live(client, make_person, target):
+    await signed_in(client, make_person, Role.CENTRAL_TEAM)
+    response = await client.get("/use-cases/UC-001/edit")
+    assert "stops being ready for live" not in response.text
