@@ -334,7 +334,7 @@ async def snapshot_for(use_case_id: int, today: dt.date) -> readiness.Snapshot:
 
     ico = await get_ico_consultation(latest.id)
     open_conditions = tuple(
-        readiness.ConditionFacts(item.id, item.text, item.owner, item.due_date)
+        readiness.ConditionFacts(item.number, item.text, item.owner, item.due_date)
         for item in await list_conditions(use_case_id)
         if item.version_number == latest.number and item.before_go_live and item.state == "open"
     )
@@ -963,7 +963,7 @@ async def add_condition(actor: Actor, reference: str, item: NewCondition) -> Con
         view = await _approved_latest(use_case)
         condition = await _insert_condition(actor, view, item)
         await golive.readiness_may_have_changed(
-            actor, use_case.id, f"condition {condition.id} was added to DPIA version {view.number}"
+            actor, use_case.id, f"condition {condition.number} was added to DPIA version {view.number}"
         )
     return condition
 
@@ -1002,7 +1002,9 @@ async def _change_condition(
             note=note,
         )
         await golive.readiness_may_have_changed(
-            actor, use_case.id, f"DPIA condition {condition_id} was {action.replace('_', ' ')}"
+            actor,
+            use_case.id,
+            f"condition {after.number} of DPIA version {after.version_number} was {action.replace('_', ' ')}",
         )
     return after
 

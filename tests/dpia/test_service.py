@@ -17,6 +17,7 @@ from governance.tables import Account, AuditEntry, SignOff
 
 from dpia import rules, service
 from dpia.tables import Condition
+from tests.support import make_use_case
 from tests.dpia.helpers import advised, approved, complete_content, not_required_content, submitted
 
 
@@ -589,6 +590,18 @@ async def test_conditions_numbered_per_version(author, ia, dpo, use_case):
     await approved(author, ia, dpo, use_case.reference, action="approve_with_conditions", conditions=conditions)
     numbers = [item.number for item in await service.list_conditions(use_case.id)]
     assert numbers == [1, 2]
+
+
+async def test_blocker_names_condition_number(author, ia, dpo, use_case, central):
+    other = await make_use_case(central, title="Firearms licence renewals")
+    first = service.NewCondition("Brief the licensing team.", "Licensing lead", None, True)
+    await approved(author, ia, dpo, other.reference, action="approve_with_conditions", conditions=[first])
+    second = service.NewCondition("Brief the crime recorders.", "Training lead", None, True)
+    await approved(author, ia, dpo, use_case.reference, action="approve_with_conditions", conditions=[second])
+    [recorded] = await service.list_conditions(use_case.id)
+    assert recorded.id == 2
+    [finding] = await service.readiness_findings(use_case.id)
+    assert finding.detail.startswith("Condition 1 of DPIA version 1 must be met before go-live")
 
 
 async def test_condition_due_date_text_parsed(author, ia, dpo, use_case):
