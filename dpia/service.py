@@ -672,14 +672,22 @@ class NewCondition:
     before_go_live: bool
 
 
-def _check_condition(errors: list[FieldError], path: str, item: NewCondition) -> NewCondition:
+def _check_condition(
+    errors: list[FieldError], path: str, item: NewCondition, today: dt.date, *, unchanged_due: dt.date | None = None
+) -> NewCondition:
+    """Return the condition cleaned up, adding a problem with each of its fields to ``errors``.
+
+    The due date is optional. When given, it must not be in the past (``assessments.check_due_date``),
+    except that a condition being changed may keep the due date it already has, ``unchanged_due``.
+    """
     text = (item.text or "").strip()
     owner = (item.owner or "").strip()
     due_date = None
     if item.due_date not in (None, ""):
         due_date = assessments.parse_iso_date(item.due_date)
-        if due_date is None:
-            errors.append(FieldError(f"{path}.due_date", "enter the due date as YYYY-MM-DD, for example 2027-06-30"))
+        problem = "" if due_date is not None and due_date == unchanged_due else assessments.check_due_date(due_date, today)
+        if problem:
+            errors.append(FieldError(f"{path}.due_date", problem))
     if not text:
         errors.append(FieldError(f"{path}.text", "is missing; say what must be done"))
     elif len(text) > CONDITION_TEXT_LIMIT:
@@ -722,7 +730,10 @@ async def decide(
         else:
             errors.add("decision", "is missing; choose approve, approve with conditions or reject")
     conditions = conditions or []
-    cleaned = [_check_condition(errors.errors, f"conditions[{index}]", item) for index, item in enumerate(conditions)]
+    today = london_today()
+    cleaned = [
+        _check_condition(errors.errors, f"conditions[{index}]", item, today) for index, item in enumerate(conditions)
+    ]
     if action == "approve_with_conditions" and not cleaned:
         errors.add("conditions", "is missing; approving with conditions needs at least one condition")
     if action != "approve_with_conditions" and cleaned:
@@ -955,7 +966,7 @@ async def add_condition(actor: Actor, reference: str, item: NewCondition) -> Con
     """Attach a condition to the approved version on record."""
     _ensure_role(actor, REVIEWER_ROLE, what="adding a DPIA condition")
     errors: list[FieldError] = []
-    item = _check_condition(errors, "condition", item)
+    item = _check_condition(errors, "condition", item, london_today())
     if errors:
         raise InvalidInput([FieldError(error.field.removeprefix("condition."), error.message) for error in errors])
     use_case = await register.get_use_case(reference)
@@ -1028,7 +1039,7 @@ async def update_condition(
         before_go_live=changes.get("before_go_live", current.before_go_live),
     )
     errors: list[FieldError] = []
-    merged = _check_condition(errors, "condition", merged)
+    merged = _check_condition(errors, "condition", merged, london_today(), unchanged_due=current.due_date)
     if errors:
         raise InvalidInput([FieldError(error.field.removeprefix("condition."), error.message) for error in errors])
     values = {

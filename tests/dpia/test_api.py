@@ -220,7 +220,7 @@ async def test_conditions_and_readiness_via_api(client, tokens, use_case):
         json={
             "version": advised["version"],
             "decision": "approve_with_conditions",
-            "conditions": [{"text": "Brief the recorders.", "owner": "Training lead", "due_date": "2026-12-31"}],
+            "conditions": [{"text": "Brief the recorders.", "owner": "Training lead", "due_date": NEXT_QUARTER.isoformat()}],
         },
         headers=tokens["ia"],
     )
@@ -314,3 +314,32 @@ async def test_review_date_outside_limits_via_api(client, tokens, use_case, revi
     )
     assert response.status_code == 422
     assert _fields(response) == ["review_date"]
+
+
+async def test_past_condition_due_date_is_422(client, tokens, use_case):
+    advised = await _advised(client, tokens, use_case.reference)
+    response = await client.post(
+        f"{_base(use_case.reference)}/versions/1/decision",
+        json={
+            "version": advised["version"],
+            "decision": "approve_with_conditions",
+            "conditions": [{"text": "Brief the recorders.", "owner": "Training lead", "due_date": "2020-01-01"}],
+        },
+        headers=tokens["ia"],
+    )
+    assert response.status_code == 422
+    assert _fields(response) == ["conditions[0].due_date"]
+    current = (await client.get(_base(use_case.reference), headers=tokens["ia"])).json()
+    assert current["conditions"] == []
+
+
+async def test_past_added_condition_due_date_is_422(client, tokens, use_case):
+    advised = await _advised(client, tokens, use_case.reference)
+    await client.post(f"{_base(use_case.reference)}/versions/1/decision", json={"version": advised["version"], "decision": "approve"}, headers=tokens["ia"])
+    response = await client.post(
+        f"{_base(use_case.reference)}/conditions",
+        json={"text": "Pen test.", "owner": "Security", "due_date": "2019-01-01"},
+        headers=tokens["ia"],
+    )
+    assert response.status_code == 422
+    assert _fields(response) == ["due_date"]

@@ -384,3 +384,28 @@ async def test_history_names_changed_fields(client, people, use_case, make_perso
     await _as(client, "owner")
     page = await client.get(f"/use-cases/{use_case.reference}/history")
     assert '<th scope="row">Risk 1: likelihood</th><td>possible</td><td>remote</td>' in page.text
+
+
+async def test_decision_past_due_date_shows_summary(client, people, use_case, make_person):
+    fields = {
+        "decision": "approve_with_conditions",
+        "conditions[0].text": "Brief the crime recorders.",
+        "conditions[0].owner": "Training lead",
+        "conditions[0].due_date": "2020-01-01",
+    }
+    response = await _approved_by_assurer(client, use_case, make_person, **fields)
+    assert response.status_code == 422
+    assert "or later" in response.text
+    assert (await assessments.latest_version(use_case.id, rules.KIND)).status == "dpo_advice_recorded"
+
+
+async def test_added_condition_past_due_date_shows_summary(client, people, use_case, make_person):
+    await _approved_by_assurer(client, use_case, make_person)
+    response = await post_form(
+        client,
+        f"/use-cases/{use_case.reference}/dpia/conditions",
+        {"text": "Pen test the bot account.", "owner": "Security", "due_date": "2019-01-01", "before_go_live": "yes"},
+    )
+    assert response.status_code == 422
+    assert 'href="#condition-due_date"' in response.text
+    assert await service.list_conditions(use_case.id) == []

@@ -604,6 +604,53 @@ async def test_blocker_names_condition_number(author, ia, dpo, use_case, central
     assert finding.detail.startswith("Condition 1 of DPIA version 1 must be met before go-live")
 
 
+async def test_decision_rejects_past_due_date(author, ia, dpo, use_case):
+    view = await advised(author, ia, dpo, use_case.reference)
+    yesterday = london_today() - dt.timedelta(days=1)
+    condition = service.NewCondition("Brief the crime recorders.", "Training lead", yesterday.isoformat(), True)
+    with pytest.raises(InvalidInput) as raised:
+        await service.decide(ia, use_case.reference, 1, view.version, action="approve_with_conditions", conditions=[condition])
+    assert [error.field for error in raised.value.errors] == ["conditions[0].due_date"]
+    assert raised.value.errors[0].message == f"must be today ({format_date(london_today())}) or later"
+    assert (await assessments.latest_version(use_case.id, rules.KIND)).status == "dpo_advice_recorded"
+
+
+async def test_decision_accepts_due_today(author, ia, dpo, use_case):
+    condition = service.NewCondition("Brief the crime recorders.", "Training lead", london_today(), True)
+    await approved(author, ia, dpo, use_case.reference, action="approve_with_conditions", conditions=[condition])
+    [recorded] = await service.list_conditions(use_case.id)
+    assert recorded.due_date == london_today()
+
+
+async def test_added_condition_rejects_past_due_date(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference)
+    condition = service.NewCondition("Pen test.", "Security", "2019-01-01", True)
+    with pytest.raises(InvalidInput) as raised:
+        await service.add_condition(ia, use_case.reference, condition)
+    assert [error.field for error in raised.value.errors] == ["due_date"]
+    assert await service.list_conditions(use_case.id) == []
+
+
+async def test_condition_update_rejects_past_due_date(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference)
+    condition = await service.add_condition(ia, use_case.reference, service.NewCondition("Pen test.", "Security", None, True))
+    with pytest.raises(InvalidInput) as raised:
+        await service.update_condition(ia, use_case.reference, condition.id, condition.version, {"due_date": "2019-01-01"})
+    assert [error.field for error in raised.value.errors] == ["due_date"]
+
+
+async def test_condition_update_keeps_passed_due_date(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference)
+    condition = await service.add_condition(ia, use_case.reference, service.NewCondition("Pen test.", "Security", london_today(), True))
+    passed = london_today() - dt.timedelta(days=10)
+    await Condition.update({Condition.due_date: passed}).where(Condition.id == condition.id).run()
+    changed = await service.update_condition(
+        ia, use_case.reference, condition.id, condition.version, {"owner": "Cyber team", "due_date": passed}
+    )
+    assert changed.owner == "Cyber team"
+    assert changed.due_date == passed
+
+
 async def test_condition_due_date_text_parsed(author, ia, dpo, use_case):
     condition = service.NewCondition("Brief the crime recorders.", "Training lead", "2027-06-30", True)
     await approved(author, ia, dpo, use_case.reference, action="approve_with_conditions", conditions=[condition])
