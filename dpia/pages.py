@@ -197,7 +197,8 @@ class DpiaPages(Controller):
         if section == "screening":
             content = {**draft.content, "screening": forms.screening_from_form(values)}
         else:
-            content = {**draft.content, **forms.assessment_from_form(values)}
+            assessment, _ = forms.assessment_from_form(values)
+            content = {**draft.content, **assessment}
         try:
             saved = await service.save_draft(actor, reference, draft.number, _version_field(values), content)
         except InvalidInput as error:

@@ -383,7 +383,7 @@ async def test_history_names_changed_fields(client, people, use_case, make_perso
     await service.save_draft(author, use_case.reference, 1, view.version, content)
     await _as(client, "owner")
     page = await client.get(f"/use-cases/{use_case.reference}/history")
-    assert '<th scope="row">Risk 1: likelihood</th><td>possible</td><td>remote</td>' in page.text
+    assert '<th scope="row">Risk 1: likelihood before measures</th><td>possible</td><td>remote</td>' in page.text
 
 
 async def test_decision_past_due_date_shows_summary(client, people, use_case, make_person):

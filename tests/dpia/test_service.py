@@ -673,8 +673,8 @@ async def test_decision_reports_all_errors(author, ia, dpo, use_case):
         await service.decide(ia, use_case.reference, 1, view.version, action="", conditions=[bad])
     assert [error.field for error in raised.value.errors] == [
         "decision",
-        "conditions[0].due_date",
         "conditions[0].text",
+        "conditions[0].due_date",
         "conditions",
     ]
 
@@ -715,4 +715,87 @@ async def test_wrong_decider_message_names_dpia(author, make_person, ia, dpo, us
     view = await advised(author_and_ia, ia, dpo, use_case.reference)
     with pytest.raises(Forbidden) as raised:
         await service.decide(author_and_ia, use_case.reference, 1, view.version, action="approve")
-    assert "you wrote or submitted DPIA version 1" in str(raised.value)
+    assert str(raised.value).startswith("You wrote or submitted DPIA version 1, so you cannot decide on it.")
+
+
+async def test_step_7_before_decision_low_residual(author, ia, use_case):
+    view = await submitted(author, use_case.reference)
+    await service.start_review(ia, use_case.reference, 1, view.version)
+    rows = {row.item: row for row in await _outcome_rows(use_case.reference)}
+    assert rows["Residual risks approved by"].notes == (
+        "As assessed in this version, the highest residual risk is low. Prior consultation with the ICO "
+        "would not be required, because no risk stays high after the measures."
+    )
+
+
+async def test_step_7_before_decision_high_residual(author, use_case):
+    await submitted(author, use_case.reference, complete_content(residual="high"))
+    rows = {row.item: row for row in await _outcome_rows(use_case.reference)}
+    assert rows["Residual risks approved by"].notes.endswith(
+        "Prior consultation with the ICO will be required if the version is approved."
+    )
+
+
+async def test_step_7_before_decision_screening_outcome(author, use_case):
+    await submitted(author, use_case.reference, not_required_content())
+    rows = {row.item: row for row in await _outcome_rows(use_case.reference)}
+    assert rows["Residual risks approved by"].notes == ""
+
+
+async def test_step_7_after_approval_names_ico(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference)
+    rows = {row.item: row for row in await _outcome_rows(use_case.reference)}
+    assert "Prior consultation with the ICO: not required" in rows["Residual risks approved by"].notes
+
+
+async def test_unknown_advice_answer_rejected(author, ia, dpo, use_case):
+    view = await submitted(author, use_case.reference)
+    view = await service.start_review(ia, use_case.reference, 1, view.version)
+    with pytest.raises(InvalidInput) as raised:
+        await service.record_dpo_advice(dpo, use_case.reference, 1, view.version, advises_approval="maybe", summary="Fine.")
+    assert raised.value.errors[0].message.startswith("'maybe' is not an answer; choose yes")
+
+
+async def test_form_answer_accepted(author, ia, dpo, use_case):
+    view = await submitted(author, use_case.reference)
+    view = await service.start_review(ia, use_case.reference, 1, view.version)
+    view = await service.record_dpo_advice(dpo, use_case.reference, 1, view.version, advises_approval="no", summary="Too risky.")
+    advice = service.dpo_advice_of(await assessments.list_sign_offs(view.id))
+    assert advice.decision == "advises_against"
+
+
+@pytest.mark.parametrize(
+    ("step", "expected"),
+    [
+        ("start_review", "You wrote or submitted DPIA version 1, so you cannot review it."),
+        ("request_changes", "You wrote or submitted DPIA version 1, so you cannot review it."),
+    ],
+)
+async def test_rejections_start_with_capital(make_person, use_case, step, expected):
+    writer = await make_person(Role.CENTRAL_TEAM, Role.INFORMATION_ASSURANCE)
+    view = await submitted(writer, use_case.reference)
+    with pytest.raises(Forbidden) as raised:
+        if step == "start_review":
+            await service.start_review(writer, use_case.reference, 1, view.version)
+        else:
+            await service.request_changes(writer, use_case.reference, 1, view.version, "More detail.")
+    assert str(raised.value).startswith(expected)
+
+
+async def test_condition_messages_use_number(author, ia, dpo, use_case, central):
+    other = await make_use_case(central, title="Firearms licence renewals")
+    await approved(author, ia, dpo, other.reference, action="approve_with_conditions", conditions=[service.NewCondition("First.", "Lead", None, True)])
+    await approved(author, ia, dpo, use_case.reference, action="approve_with_conditions", conditions=[service.NewCondition("Second.", "Lead", None, True)])
+    [recorded] = await service.list_conditions(use_case.id)
+    await service.withdraw_condition(ia, use_case.reference, recorded.id, recorded.version, "Not needed.")
+    with pytest.raises(Conflict) as raised:
+        await service.withdraw_condition(ia, use_case.reference, recorded.id, recorded.version + 1, "Again.")
+    assert str(raised.value) == "Condition 1 of DPIA version 1 was withdrawn and can no longer change."
+
+
+async def test_condition_of_replaced_version_cannot_change(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference, action="approve_with_conditions", conditions=[service.NewCondition("Brief.", "Lead", None, True)])
+    await service.start_version(author, use_case.reference)
+    [recorded] = await service.list_conditions(use_case.id)
+    with pytest.raises(Conflict):
+        await service.mark_condition_met(author, use_case.reference, recorded.id, recorded.version, "Done.")
