@@ -1,8 +1,10 @@
 """DPIA pages: screening and assessment forms, the review steps, conditions, ICO and the queue.
 
 Each handler reads the form, calls one service function, then renders or redirects. A 422 from the
-service re-renders the form with an error summary. A 403 or 409 reaches the error page; the pages
-offer only the forms that the viewer may use (``dpia.page_context``).
+service re-renders the form with an error summary. A 409 re-renders the page with what the person
+typed and a notice of what changed after they opened it (``dpia.conflicts``), and a repeat of the
+person's own step is treated as done. A 403 reaches the error page; the pages offer only the forms
+that the viewer may use (``dpia.page_context``), so it follows only a tampered or outdated request.
 """
 
 from __future__ import annotations
@@ -19,12 +21,12 @@ from litestar.response import Redirect, Template
 from governance import register, submissions
 from governance.audit import Actor
 from governance.auth import CurrentActor, allow, allow_everyone
-from governance.errors import FieldError, InvalidInput
+from governance.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, StaleVersion
 from governance.roles import Role
 from governance.web.forms import FormState, parse_int, read_form
 from governance.web.templating import page
 
-from dpia import forms, page_context, permissions, queues, rules, service
+from dpia import conflicts, forms, page_context, permissions, queues, rules, service
 from dpia.api import export_response
 from dpia.page_context import DECISION_LABELS, ConflictNotice, form_kind
 from dpia.service import ICO_OUTCOMES, NewCondition
@@ -78,6 +80,22 @@ def _log_rejected(request: Request, actor: Actor, error: Exception) -> None:
         type(error).__name__,
         getattr(error, "message", error),
     )
+
+
+def _entered(values: dict[str, str]) -> dict[str, str]:
+    """Return the fields the person typed, without the hidden ones that name the record."""
+    return {name: value for name, value in values.items() if name not in page_context.HIDDEN_FIELDS}
+
+
+def _step_detail(error: Conflict) -> str:
+    """Return the error's message for a notice, or "" when the error only reports that the record moved on.
+
+    The notice lists those changes itself, and the service's stale-record message is written for
+    API clients that resend the record's ``version``.
+    """
+    if isinstance(error, submissions.RepeatedSubmission):
+        return "This form had already been used to send a different request, so yours was not recorded. Send it again from the form below."
+    return "" if isinstance(error, StaleVersion) else error.message
 
 
 class DpiaPages(Controller):
@@ -140,7 +158,16 @@ class DpiaPages(Controller):
 
     @post("/start", opt=allow(*AUTHOR_ROLES))
     async def start(self, request: Request, reference: FromPath[str], actor: CurrentActor) -> Template | Redirect:
-        view = await service.start_version(actor, reference)
+        try:
+            view = await service.start_version(actor, reference)
+        except Conflict as error:
+            _log_rejected(request, actor, error)
+            latest = (await service.overview(reference)).latest
+            if latest is not None and latest.status == "draft" and latest.author_id == actor.account_id:
+                # A double click: the first click started the draft this one would have started.
+                return Redirect(path=f"{_base(reference)}/screening", status_code=303)
+            notice = ConflictNotice(title="A new version could not be started", message=error.message)
+            return await self._overview_page(reference, actor, status_code=409, conflict=notice)
         return Redirect(path=f"{_base(view.use_case_ref)}/screening?started={view.number}", status_code=303)
 
     @post("/submit", opt=allow(*AUTHOR_ROLES))
@@ -153,6 +180,10 @@ class DpiaPages(Controller):
         except InvalidInput as error:
             _log_rejected(request, actor, error)
             return await self._overview_page(reference, actor, status_code=422, submit_errors=error.errors)
+        except Conflict as error:
+            _log_rejected(request, actor, error)
+            render = self._overview_conflict(reference, actor, "submit")
+            return await self._step_conflict(reference, actor, "submit", values, error, ("version", number), render)
         return Redirect(path=f"{_base(reference)}?done=submitted", status_code=303)
 
     # Drafting -------------------------------------------------------------------------------------
@@ -234,9 +265,48 @@ class DpiaPages(Controller):
         except InvalidInput as error:
             _log_rejected(request, actor, error)
             return await self._form_page(template, section, reference, actor, number, FormState.from_error(values, error), 422)
+        except Conflict as error:
+            _log_rejected(request, actor, error)
+            return await self._draft_conflict(template, section, reference, actor, number, values, expected)
         if section == "screening" and rules.outcome_of(saved.content) == "required" and values.get("next") == "assessment":
             return Redirect(path=f"{_base(reference)}/assessment", status_code=303)
         return Redirect(path=f"{_base(reference)}?done=saved", status_code=303)
+
+    async def _draft_conflict(
+        self,
+        template: str,
+        section: str,
+        reference: str,
+        actor: Actor,
+        number: int,
+        values: dict[str, str],
+        expected: int | None,
+    ) -> Template | Redirect:
+        """Bring a draft form back after a 409, merged with what was saved after it was opened."""
+        state = await service.overview(reference)
+        view = state.version(number)
+        matrix = await service.matrix_for(view.content)
+        meanwhile = await conflicts.version_changes(reference, number, expected) if expected is not None else conflicts.Meanwhile()
+        yours = _entered(values)
+        read_only = view.status != "draft"
+        merge = None
+        form_values = yours
+        if not read_only and meanwhile.base_content is not None:
+            saved = forms.form_fields(view.content, section)
+            merge = conflicts.merge_form(forms.form_fields(meanwhile.base_content, section), saved, yours)
+            if conflicts.nothing_to_save(merge, saved, {*yours, *saved}):
+                # A double click or a second tab saved exactly this already.
+                return Redirect(path=f"{_base(reference)}?done=saved", status_code=303)
+            form_values = merge.values
+        elif not read_only:
+            # The content the form was opened on is unknown, so list every field that differs.
+            merge = conflicts.compare_form(forms.form_fields(view.content, section), yours)
+        notice = page_context.notice_for_draft(
+            section, f"DPIA version {number}", meanwhile, actor, merge, matrix, read_only
+        )
+        # The form now carries the saved record's version, so saving it again replaces what is saved now.
+        form = FormState(values={**form_values, "number": str(number), "version": str(view.version)})
+        return await self._form_page(template, section, reference, actor, number, form, 409, notice)
 
     @post("/screening", opt=allow(*AUTHOR_ROLES))
     async def save_screening(self, request: Request, reference: FromPath[str], actor: CurrentActor) -> Template | Redirect:
@@ -333,7 +403,100 @@ class DpiaPages(Controller):
             return await self._version_page(
                 reference, number, actor, form=FormState.from_error(values, error), form_name=form_name, status_code=422
             )
+        except Conflict as error:
+            _log_rejected(request, actor, error)
+
+            async def render(notice: ConflictNotice, form: FormState) -> Template:
+                return await self._version_page(
+                    reference, number, actor, form=form, form_name=form_name, status_code=409, conflict=notice
+                )
+
+            return await self._step_conflict(reference, actor, form_name, values, error, ("version", number), render)
         return Redirect(path=f"{_base(reference)}/versions/{number}", status_code=303)
+
+    async def _step_conflict(
+        self,
+        reference: str,
+        actor: Actor,
+        form_name: str,
+        values: dict[str, str],
+        error: Conflict,
+        record: tuple[str, int | None],
+        render: Callable[..., Awaitable[Template]],
+    ) -> Template | Redirect:
+        """Handle a 409 on a review or after-approval form: treat a repeat as done, else show a notice.
+
+        ``record`` names what the form's hidden ``version`` locks: ("version", DPIA version number),
+        ("condition", condition id), ("ico", None) or ("none", None) for a form without a lock.
+        """
+        state = await service.overview(reference)
+        expected = parse_int(values.get("version"))
+        kind, key = record
+        meanwhile = conflicts.Meanwhile()
+        name = "this record"
+        condition_number: int | str = ""
+        if kind == "version" and key is not None:
+            name = f"DPIA version {key}"
+            if expected is not None:
+                meanwhile = await conflicts.version_changes(reference, key, expected)
+        elif kind == "condition" and key is not None:
+            condition = next((item for item in state.conditions if item.id == key), None)
+            if condition is None:
+                raise NotFound(f"No DPIA condition with id {key} belongs to {reference}.")
+            name = f"condition {condition.number} of DPIA version {condition.version_number}"
+            condition_number = condition.number
+            if expected is not None:
+                meanwhile = await conflicts.condition_changes(reference, key, expected)
+        elif kind == "ico" and state.latest is not None:
+            name = "the prior consultation with the ICO"
+            if expected is not None:
+                meanwhile = await conflicts.ico_changes(reference, state.latest.number, expected)
+
+        action = page_context.repeated_action(form_name, values)
+        if action and meanwhile.only_by(actor.username) and meanwhile.first_action() == action:
+            if kind == "version" and form_kind(form_name) in permissions.REVIEW_STEPS:
+                return Redirect(path=f"{_base(reference)}/versions/{key}?done=repeat", status_code=303)
+            return Redirect(path=f"{_base(reference)}?done=repeat", status_code=303)
+
+        form = FormState(values=_entered(values))
+        form_offered = await self._form_shown(actor, state, form_name, key)
+        notice = page_context.notice_for_step(
+            form_name,
+            name,
+            meanwhile,
+            actor,
+            _step_detail(error),
+            form.values,
+            form_offered,
+            lambda field: forms.form_label(form_kind(form_name), field, condition_number),
+        )
+        return await render(notice, form)
+
+    async def _form_shown(self, actor: Actor, state: service.Overview, form_name: str, key: int | None) -> bool:
+        """Return whether the page shown after a 409 still offers the form ``form_name``."""
+        kind = form_kind(form_name)
+        if kind in permissions.REVIEW_STEPS:
+            if state.latest is None or key is None:
+                return False
+            view = state.version(key)
+            allowed = page_context.review_allowed(actor, view, state.latest.number, state.sign_offs.get(key, []))
+            return bool(allowed.get(kind))
+        allowed = await page_context.overview_allowed(actor, state)
+        if kind in ("met", "reopen", "withdraw"):
+            return bool(allowed["conditions"].get(key, {}).get(kind))
+        if kind == "submit":
+            return bool(allowed["edit"])
+        return bool(allowed.get(kind))
+
+    def _overview_conflict(
+        self, reference: str, actor: Actor, form_name: str
+    ) -> Callable[[ConflictNotice, FormState], Awaitable[Template]]:
+        async def render(notice: ConflictNotice, form: FormState) -> Template:
+            return await self._overview_page(
+                reference, actor, status_code=409, form=form, form_name=form_name, conflict=notice
+            )
+
+        return render
 
     @post("/versions/{number:int}/start-review", opt=allow(REVIEWER_ROLE))
     async def start_review(self, request: Request, reference: FromPath[str], number: FromPath[int], actor: CurrentActor) -> Template | Redirect:
@@ -398,11 +561,9 @@ class DpiaPages(Controller):
         call: Callable[[dict[str, str], int | None], Awaitable[Any]],
         record: tuple[str, int | None],
     ) -> Template | Redirect:
-        """Run an overview form's step.
+        """Run an overview form's step; ``record`` is as ``_step_conflict`` takes it.
 
-        ``record`` names what the form's hidden ``version`` locks: ("version", DPIA version number),
-        ("condition", condition id), ("ico", None) or ("none", None). ("version", None) means the
-        DPIA version that the form names in its hidden ``number`` field.
+        ("version", None) means the DPIA version that the form names in its hidden ``number`` field.
         """
         values = await read_form(request)
         expected = parse_int(values.get("version"))
@@ -415,6 +576,10 @@ class DpiaPages(Controller):
             return await self._overview_page(
                 reference, actor, status_code=422, form=FormState.from_error(values, error), form_name=form_name
             )
+        except Conflict as error:
+            _log_rejected(request, actor, error)
+            render = self._overview_conflict(reference, actor, form_name)
+            return await self._step_conflict(reference, actor, form_name, values, error, record, render)
         return Redirect(path=f"{_base(reference)}?done={done}", status_code=303)
 
     @post("/review-date", opt=allow(REVIEWER_ROLE))
