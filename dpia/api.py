@@ -23,6 +23,12 @@ from dpia.workflow import AUTHOR_ROLES, CONDITION_MET_ROLES, ICO_ROLES, REVIEWER
 logger = logging.getLogger(__name__)
 
 
+# The bodies below give text fields a default of "" (and dates None), so that the service reports
+# every missing field at once instead of msgspec stopping at the first. Each docstring names the
+# required fields. NOTE: a value of the wrong JSON type, or a date not in YYYY-MM-DD form, is
+# still reported alone, because msgspec stops at the first such error.
+
+
 class VersionAction(msgspec.Struct, forbid_unknown_fields=True):
     """``version`` is the version's record version as last read (optimistic locking)."""
 
@@ -35,19 +41,25 @@ class DraftContent(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ChangesRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """``reasons`` (required): the changes the author must make."""
+
     version: int
-    reasons: str
+    reasons: str = ""
 
 
 class DpoAdvice(msgspec.Struct, forbid_unknown_fields=True):
+    """``advises_approval`` (true or false) and ``summary`` are required."""
+
     version: int
-    advises_approval: bool
-    summary: str
+    advises_approval: bool | None = None
+    summary: str = ""
 
 
 class ConditionIn(msgspec.Struct, forbid_unknown_fields=True):
-    text: str
-    owner: str
+    """``text`` and ``owner`` are required; ``due_date``, if given, must be today or later."""
+
+    text: str = ""
+    owner: str = ""
     due_date: dt.date | None = None
     before_go_live: bool = True
 
@@ -61,7 +73,7 @@ class Decision(msgspec.Struct, forbid_unknown_fields=True):
     """
 
     version: int
-    decision: str
+    decision: str = ""
     reasons: str = ""
     conditions: list[ConditionIn] = []
     review_owner: str | None = None
@@ -69,16 +81,18 @@ class Decision(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ReviewDateChange(msgspec.Struct, forbid_unknown_fields=True):
-    """``review_date`` is YYYY-MM-DD, after today and at most 36 months ahead."""
+    """``review_date`` (required) is YYYY-MM-DD, after today and at most 36 months ahead; ``reason`` is required."""
 
     version: int
-    review_date: str
-    reason: str
+    review_date: str = ""
+    reason: str = ""
 
 
 class Revocation(msgspec.Struct, forbid_unknown_fields=True):
+    """``reason`` (required): why the approval ends."""
+
     version: int
-    reason: str
+    reason: str = ""
 
 
 class ConditionPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -90,33 +104,44 @@ class ConditionPatch(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ConditionNote(msgspec.Struct, forbid_unknown_fields=True):
+    """``note`` (required): how the condition was met."""
+
     version: int
-    note: str
+    note: str = ""
 
 
 class ConditionReason(msgspec.Struct, forbid_unknown_fields=True):
+    """``reason`` is required."""
+
     version: int
-    reason: str
+    reason: str = ""
 
 
 class IcoConsultationIn(msgspec.Struct, forbid_unknown_fields=True):
-    submitted_on: dt.date
+    """``submitted_on`` (required) is the date the consultation was sent, not in the future."""
+
+    submitted_on: dt.date | None = None
     ico_reference: str = ""
     notes: str = ""
 
 
 class IcoResponse(msgspec.Struct, forbid_unknown_fields=True):
-    """``outcome`` is no_objection, advice_followed or do_not_proceed."""
+    """``response``, ``response_received_on`` and ``outcome`` are required.
+
+    ``outcome`` is no_objection, advice_followed or do_not_proceed.
+    """
 
     version: int
-    response: str
-    response_received_on: dt.date
-    outcome: str
+    response: str = ""
+    response_received_on: dt.date | None = None
+    outcome: str = ""
 
 
 class IcoReopen(msgspec.Struct, forbid_unknown_fields=True):
+    """``reason`` is required."""
+
     version: int
-    reason: str
+    reason: str = ""
 
 
 def _new_condition(item: ConditionIn) -> service.NewCondition:

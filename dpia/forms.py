@@ -10,6 +10,10 @@ import datetime as dt
 import re
 from typing import Any
 
+from governance.errors import FieldError
+
+from governance.register import REGIMES
+
 from dpia import rules
 
 SPARE_RISK_ROWS = 1
@@ -72,13 +76,15 @@ def screening_from_form(values: dict[str, str]) -> dict[str, Any]:
     return screening
 
 
-def assessment_from_form(values: dict[str, str]) -> dict[str, Any]:
-    """Return the assessment sections, without blank risk and measure rows.
+def assessment_from_form(values: dict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
+    """Return the assessment sections, without blank risk and measure rows, and the form's own errors.
 
     Dropping a blank risk renumbers the risks after it, so the measures are renumbered with them.
-    A measure whose risk was removed loses its reference, which submission then reports.
+    A measure that names a blank risk row, or a risk the form does not have, gets an error on its
+    ``risk`` field and no reference in the content; the caller must not save such a form.
     """
     content: dict[str, Any] = {}
+    errors: list[FieldError] = []
     for name, fields in (
         ("processing", rules.PROCESSING_FIELDS),
         ("consultation", rules.CONSULTATION_FIELDS),
@@ -102,8 +108,9 @@ def assessment_from_form(values: dict[str, str]) -> dict[str, Any]:
     }
 
     risks = []
+    risk_rows = row_count(values, "risks")
     renumbered: dict[int, int] = {}
-    for index in range(row_count(values, "risks")):
+    for index in range(risk_rows):
         risk = {key: _text(values, f"risks[{index}].{key}").strip() for key in rules.RISK_FIELDS}
         if any(risk.values()):
             risks.append(risk)
@@ -121,13 +128,89 @@ def assessment_from_form(values: dict[str, str]) -> dict[str, Any]:
         }
         if not any(measure.values()):
             continue
-        if raw_risk.isdigit():
-            measure["risk"] = renumbered.get(int(raw_risk))
-        elif not raw_risk:
-            measure["risk"] = None
+        measure["risk"] = None
+        if raw_risk:
+            problem = _risk_reference_problem(raw_risk, risk_rows, renumbered)
+            if problem:
+                errors.append(FieldError(f"measures[{index}].risk", problem))
+            else:
+                measure["risk"] = renumbered[int(raw_risk)]
         measures.append(measure)
     content["measures"] = measures
-    return content
+    return content, errors
+
+
+def _risk_reference_problem(raw_risk: str, risk_rows: int, renumbered: dict[int, int]) -> str:
+    """Return what is wrong with a measure's choice of risk row, or "" when it names a filled-in risk."""
+    number = int(raw_risk) if raw_risk.isdigit() else None
+    if number is not None and number in renumbered:
+        return ""
+    if number is not None and 1 <= number <= risk_rows:
+        return f"names risk {number}, which is empty; fill in risk {number} or choose another risk"
+    if not renumbered:
+        return f"{raw_risk!r} is not a recorded risk, and no risk is recorded yet; record the risk in step 5 first"
+    choices = [str(row) for row in renumbered]
+    listed = choices[0] if len(choices) == 1 else f"{', '.join(choices[:-1])} or {choices[-1]}"
+    return f"{raw_risk!r} is not a recorded risk; choose risk {listed}"
+
+
+def form_fields(content: dict[str, Any], section: str) -> dict[str, str]:
+    """Return the fields that the ``section`` form ("screening" or "assessment") shows for ``content``.
+
+    Names and values are as the browser sends them back: text for every value, "" for none, and one
+    ``data_subjects.categories.<key>`` box ticked ("yes") for each category.
+    """
+    if section == "screening":
+        part = {"screening": content.get("screening") or {}}
+    else:
+        part = {key: content[key] for key in ASSESSMENT_KEYS if key in content}
+    fields: dict[str, str] = {}
+    for path, value in flatten(part).items():
+        if path == "data_subjects.categories":
+            for key in value if isinstance(value, list) else []:
+                fields[f"data_subjects.categories.{key}"] = "yes"
+        elif value is not None and not isinstance(value, (list, dict)):
+            fields[path] = str(value)
+    return fields
+
+
+def form_field_label(name: str) -> str:
+    """Return the label of a screening or assessment form field, including each category's tick box."""
+    prefix = "data_subjects.categories."
+    if name.startswith(prefix):
+        key = name.removeprefix(prefix)
+        return f"{FIELD_LABELS['data_subjects.categories']}: {rules.DATA_SUBJECT_CATEGORIES.get(key, key)}"
+    return field_label(name)
+
+
+def form_field_id(name: str) -> str:
+    """Return the HTML id of a screening or assessment form field, as the templates give it."""
+    prefix = "data_subjects.categories."
+    if name.startswith(prefix):
+        first = next(iter(rules.DATA_SUBJECT_CATEGORIES))
+        key = name.removeprefix(prefix)
+        return "data_subjects-categories" if key == first else f"data_subjects-categories-{key}"
+    return field_id(name)
+
+
+def display_value(name: str, value: str, matrix: rules.ScoringMatrix) -> str:
+    """Return a form field's value as the form shows it: option labels rather than stored keys."""
+    if not value:
+        return ""
+    key = name.rsplit(".", 1)[-1]
+    if name.startswith("data_subjects.categories."):
+        return "Ticked" if value == "yes" else value
+    if key in ("likelihood", "residual_likelihood", "severity", "residual_severity"):
+        return matrix.label(value)
+    choices: dict[str, dict[str, str]] = {
+        "regime": dict(REGIMES),
+        "outcome": rules.OUTCOMES,
+        "effect": rules.EFFECTS,
+        "risk": {str(number): f"Risk {number}" for number in range(1, rules.MAX_RISKS + 1)},
+    }
+    if key in choices:
+        return choices[key].get(value, value)
+    return {"yes": "Yes", "no": "No"}.get(value, value)
 
 
 def parse_date(value: str | None) -> dt.date | None:
@@ -138,8 +221,62 @@ def parse_date(value: str | None) -> dt.date | None:
         return None
 
 
+# Labels of content fields as the screening, assessment and decision forms show them. Error
+# summaries, the history page and the comparison of versions use the same words, so a person can
+# find the field that a message names. "{n}" is the row's number, from 1.
+FIELD_LABELS: dict[str, str] = {
+    "screening.regimes": "Purposes and processing regime",
+    "screening.outcome": "Is a full DPIA required?",
+    "screening.reasons": "Reasons for the outcome",
+    "data_subjects.categories": "Categories of data subject",
+    "data_subjects.other": "Other people whose data is processed",
+    "sensitive_processing.applies": "Does the bot carry out sensitive processing (special category data under Part 3)?",
+    "sensitive_processing.condition": "Condition relied on",
+    "sensitive_processing.policy_document": "Appropriate policy document",
+    "human_involvement.solely_automated": "Is any decision taken without meaningful human involvement?",
+    "human_involvement.description": "Describe who checks or decides, and when",
+    "risks": "Step 5: Identify and assess risks",
+    "measures": "Step 6: Identify measures to reduce risk",
+    "conditions": "Conditions (for approval with conditions)",
+}
+
+ROW_LABELS: dict[str, dict[str, str]] = {
+    "risks": {
+        "": "Risk {n}",
+        "description": "Risk {n}: description",
+        "source": "Risk {n}: source",
+        "harm": "Risk {n}: harm to people",
+        "likelihood": "Risk {n}: likelihood before measures",
+        "severity": "Risk {n}: severity before measures",
+        "residual_likelihood": "Risk {n}: likelihood after measures",
+        "residual_severity": "Risk {n}: severity after measures",
+    },
+    "measures": {
+        "": "Measure {n}",
+        "risk": "Measure {n}: risk it treats",
+        "description": "Measure {n}: what will be done",
+        "effect": "Measure {n}: effect on the risk",
+        "approved": "Measure {n}: is the measure approved?",
+    },
+    "screening.regimes": {
+        "": "Purpose {n}",
+        "purpose": "Purpose {n}",
+        "regime": "Regime for purpose {n}",
+    },
+    "conditions": {
+        "": "Condition {n}",
+        "text": "Condition {n}",
+        "owner": "Condition {n}: owner",
+        "due_date": "Condition {n}: due date",
+        "before_go_live": "Condition {n} must be met before go-live",
+    },
+}
+
+_ROW_PATH = re.compile(r"^(?P<list>risks|measures|screening\.regimes|conditions)\[(?P<index>\d+)\](?:\.(?P<key>\w+))?$")
+
+
 def field_label(path: str) -> str:
-    """Return a reader's name for a content path, for error summaries."""
+    """Return the label that the forms show for the content field at ``path``."""
     return _known_label(path) or path.replace("_", " ").replace(".", ": ").capitalize()
 
 
@@ -153,27 +290,79 @@ def history_label(path: str) -> str:
 
 
 def _known_label(path: str) -> str | None:
+    if path in FIELD_LABELS:
+        return FIELD_LABELS[path]
+    match = _ROW_PATH.match(path)
+    if match:
+        label = ROW_LABELS[match.group("list")].get(match.group("key") or "")
+        return label.format(n=int(match.group("index")) + 1) if label else None
     parts = path.split(".")
-    match = re.match(r"^(risks|measures|screening\.regimes)\[(\d+)\]\.(\w+)$", path)
-    if match:
-        what = {"risks": "Risk", "measures": "Measure", "screening.regimes": "Purpose"}[match.group(1)]
-        return f"{what} {int(match.group(2)) + 1}: {match.group(3).replace('_', ' ')}"
-    match = re.match(r"^(risks|measures)\[(\d+)\]$", path)
-    if match:
-        return f"{match.group(1)[:-1].capitalize()} {int(match.group(2)) + 1}"
     if path.startswith("screening.triggers.") or path.startswith("screening.high_risk."):
         questions = rules.MANDATORY_TRIGGERS if parts[1] == "triggers" else rules.HIGH_RISK_TYPES
-        label = questions.get(parts[2], parts[2])
-        return f"{label}: {parts[-1]}" if len(parts) > 3 else label
+        question = questions.get(parts[2], parts[2])
+        return f"Note on: {question}" if parts[-1] == "note" else question
     groups = {
         "processing": rules.PROCESSING_FIELDS,
         "consultation": rules.CONSULTATION_FIELDS,
         "necessity": rules.NECESSITY_FIELDS,
-        "logging": {key: f"Logging of {label.lower()}" for key, label in rules.LOGGING_FIELDS.items()},
+        "logging": {key: f"Logging of {label[:1].lower()}{label[1:]}" for key, label in rules.LOGGING_FIELDS.items()},
     }
     if parts[0] in groups and len(parts) == 2:
-        return groups[parts[0]].get(parts[1], path).split(":")[0]
+        return groups[parts[0]].get(parts[1])
     return None
+
+
+def readable_errors(errors: list[FieldError]) -> str:
+    """Join ``errors`` into one line for an API response, naming each field by its form label.
+
+    The JSON path follows in brackets where it differs from the label, so both readers find the field.
+    """
+    parts = []
+    for error in errors:
+        label = field_label(error.field)
+        plain = error.field.replace("_", " ").capitalize()
+        name = label if label == plain else f"{label} ({error.field})"
+        parts.append(f"{name}: {error.message}")
+    return "; ".join(parts)
+
+
+# Labels of the fields of the review and after-approval forms, keyed by the page's form name. The
+# templates render these labels and the error summaries repeat them. "{number}" is a condition's
+# number within its DPIA version.
+FORM_LABELS: dict[str, dict[str, str]] = {
+    "dpo_advice": {"advises_approval": "Do you advise approval?", "summary": "Summary of your advice"},
+    "decision": {
+        "decision": "Your decision",
+        "reasons": "Reasons",
+        "consultation_reasons": "Where your decision departs from the views of the people consulted, say why",
+        "review_owner": "Who keeps this DPIA under review (if approved)",
+    },
+    "request_changes": {"reasons": "Changes needed"},
+    "condition": {"text": "Condition", "owner": "Owner", "due_date": "Due date", "before_go_live": "Must be met before go-live"},
+    "met": {"note": "How condition {number} was met"},
+    "reopen": {"reason": "Why condition {number} is not met after all"},
+    "withdraw": {"reason": "Why condition {number} is withdrawn"},
+    "ico": {
+        "submitted_on": "Date the consultation was sent to the ICO",
+        "ico_reference": "ICO reference (optional)",
+        "notes": "Notes (optional)",
+    },
+    "ico_response": {"response": "The ICO's response", "response_received_on": "Date of the response", "outcome": "Outcome"},
+    "ico_reopen": {"reason": "Reason for reopening the consultation"},
+    "review_date": {"review_date": "New review date", "reason": "Reason for the change"},
+    "revoke": {"reason": "Reason for revoking"},
+}
+
+# A form that lost its hidden record version has no field to point at, so the summary names the form.
+VERSION_LABEL = "This form"
+
+
+def form_label(form: str, field: str, number: int | str = "") -> str:
+    """Return the visible label of ``field`` on the page form ``form`` ("decision", "met", ...)."""
+    if field == "version":
+        return VERSION_LABEL
+    label = FORM_LABELS.get(form, {}).get(field)
+    return label.format(number=number) if label else field_label(field)
 
 
 def form_page_for(path: str) -> str:

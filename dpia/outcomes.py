@@ -48,6 +48,7 @@ class Step7Facts:
     outcome: str
     sign_offs: Sequence[SignOffView]
     highest_residual: str = ""
+    ico_required: bool = False
     ico_text: str = ""
     open_conditions: int = 0
     conditions: int = 0
@@ -69,12 +70,22 @@ def _decision_sign_off(view: VersionView, sign_offs: Sequence[SignOffView]) -> S
     return matching[-1] if matching else None
 
 
+def _residual_note_before_decision(facts: Step7Facts) -> str:
+    """Describe the residual risk as the undecided version assesses it, before anyone approves it."""
+    if facts.outcome != "required" or not facts.highest_residual:
+        return ""
+    note = f"As assessed in this version, the highest residual risk is {facts.highest_residual.lower()}."
+    if facts.ico_required:
+        return f"{note} Prior consultation with the ICO will be required if the version is approved."
+    return f"{note} Prior consultation with the ICO would not be required, because no risk stays high after the measures."
+
+
 def _approval_rows(view: VersionView, facts: Step7Facts) -> list[OutcomeRow]:
     decided = _decision_sign_off(view, facts.sign_offs)
     if view.decision is None:
         return [
             OutcomeRow("Measures approved by", NOT_YET_DECIDED, ""),
-            OutcomeRow("Residual risks approved by", NOT_YET_DECIDED, facts.ico_text),
+            OutcomeRow("Residual risks approved by", NOT_YET_DECIDED, _residual_note_before_decision(facts)),
         ]
     if facts.outcome != "required":
         not_applicable = "Not applicable: the screening found that a full DPIA is not required"

@@ -17,7 +17,7 @@ from governance.errors import Forbidden
 from governance.packages import QueueItem
 from governance.roles import Role
 
-from dpia import service
+from dpia import permissions, service
 from dpia.rules import KIND
 from dpia.workflow import APPROVED, status_label
 
@@ -28,6 +28,9 @@ WAITING_ON: dict[Role, dict[str, str]] = {
     Role.INFORMATION_ASSURANCE: {"submitted": "Start the review", "dpo_advice_recorded": "Decide"},
     Role.DATA_PROTECTION_OFFICER: {"in_review": "Give DPO advice"},
 }
+
+# The review step (a key of ``permissions.REVIEW_STEPS``) that each waiting status needs next.
+STEP_FOR_STATUS: dict[str, str] = {"submitted": "start_review", "in_review": "dpo_advice", "dpo_advice_recorded": "decision"}
 
 
 @dataclass(frozen=True)
@@ -65,10 +68,23 @@ async def _entry(view: VersionView, next_step: str) -> Entry:
     return Entry(view, f"{view.use_case_ref} {use_case.title}", next_step, since, base, changes)
 
 
+async def _may_take(actor: Actor, view: VersionView) -> bool:
+    """Return whether ``actor`` may take the review step that ``view``'s status waits for."""
+    latest = await assessments.latest_version(view.use_case_id, KIND)
+    if latest is None:
+        return False
+    advice = service.dpo_advice_of(await assessments.list_sign_offs(view.id))
+    rejection = permissions.review_rejection(
+        STEP_FOR_STATUS[view.status], actor, view, latest.number, advice.account_id if advice else None
+    )
+    return rejection is None
+
+
 async def reviewer_entries(actor: Actor) -> list[Entry]:
     """Versions waiting on ``actor`` as a reviewer or adviser, oldest first.
 
-    Versions the actor wrote or submitted are left out: someone else must act on them.
+    Only versions ``actor`` may act on are listed, by the rule the review steps enforce: someone
+    else acts on a version the actor wrote or submitted, or one they advised on as DPO.
     """
     steps: dict[str, str] = {}
     for role, waiting in WAITING_ON.items():
@@ -78,9 +94,8 @@ async def reviewer_entries(actor: Actor) -> list[Entry]:
         return []
     entries = []
     for view in await assessments.versions_with_status(KIND, list(steps)):
-        if actor.account_id in view.involved_account_ids() or not await _is_latest(view):
-            continue
-        entries.append(await _entry(view, steps[view.status]))
+        if await _may_take(actor, view):
+            entries.append(await _entry(view, steps[view.status]))
     return sorted(entries, key=lambda entry: entry.waiting_since)
 
 

@@ -44,7 +44,9 @@ class IcoFacts:
 
 @dataclass(frozen=True)
 class ConditionFacts:
-    id: int
+    """An open condition; ``number`` is its position among its DPIA version's conditions, from 1."""
+
+    number: int
     text: str
     owner: str
     due_date: dt.date | None
@@ -87,6 +89,15 @@ _WAITING: dict[str, tuple[str, Role]] = {
 }
 
 
+def as_sentence(text: str) -> str:
+    """Return ``text`` ending in a full stop, unless it already ends in one, "?" or "!".
+
+    Reasons and condition texts are typed by people, who may or may not end them with a full stop.
+    """
+    text = text.rstrip()
+    return text if text.endswith((".", "?", "!")) else f"{text}."
+
+
 def _waiting(latest: VersionFacts, last_approved: int | None) -> Finding:
     text, role = _WAITING.get(
         latest.status, (f"is {status_label(latest.status).lower()}, not approved", Role.INFORMATION_ASSURANCE)
@@ -119,7 +130,11 @@ def assess(snapshot: Snapshot) -> list[Finding]:
     if latest.revoked:
         reason = f": {latest.revocation_reason}" if latest.revocation_reason else ""
         failures.append(
-            Finding(False, f"{version} was approved but the approval was revoked{reason}.", Role.INFORMATION_ASSURANCE)
+            Finding(
+                False,
+                as_sentence(f"{version} was approved but the approval was revoked{reason}"),
+                Role.INFORMATION_ASSURANCE,
+            )
         )
     if not latest.hash_matches:
         failures.append(
@@ -166,8 +181,8 @@ def assess(snapshot: Snapshot) -> list[Finding]:
         failures.append(
             Finding(
                 False,
-                f"Condition {condition.id} of {version} must be met before go-live and is not met{due}: "
-                f"{condition.text} Owner: {condition.owner}.",
+                f"Condition {condition.number} of {version} must be met before go-live and is not met{due}: "
+                f"{as_sentence(condition.text)} Owner: {as_sentence(condition.owner)}",
                 Role.BUSINESS_OWNER,
             )
         )

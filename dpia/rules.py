@@ -497,7 +497,10 @@ def _check_assessment(errors: _Errors, content: Mapping[str, Any], matrix: Scori
             if complete:
                 errors.add(f"{path}.risk", "is missing; give the number of the risk this measure treats")
         elif isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= len(risks):
-            errors.add(f"{path}.risk", f"must be the number of a recorded risk, from 1 to {len(risks)}")
+            if risks:
+                errors.add(f"{path}.risk", f"{number!r} is not a recorded risk; use a risk number from 1 to {len(risks)}")
+            else:
+                errors.add(f"{path}.risk", f"{number!r} is not a recorded risk, and no risk is recorded yet; add the risk first")
         else:
             treated.add(number)
         _check_text(errors, f"{path}.description", measure.get("description"), required=complete)

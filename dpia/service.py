@@ -8,13 +8,14 @@ functions in ``dpia.rules``, ``dpia.workflow`` and ``dpia.readiness``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
 from dataclasses import dataclass
 from typing import Any
 
-from governance import assessments, audit, golive, register
+from governance import assessments, audit, golive, register, submissions
 from governance.assessments import SignOffView, VersionView
 from governance.audit import Actor
 from governance.clock import format_date, london_today, utcnow
@@ -23,7 +24,8 @@ from governance.errors import Conflict, ErrorCollector, FieldError, Forbidden, I
 from governance.roles import Role
 from governance.tables import Account
 
-from dpia import outcomes, readiness, rules
+from dpia import forms, outcomes, permissions, readiness, rules
+from dpia.readiness import as_sentence
 from dpia.rules import KIND, SCHEMA, ScoringMatrix
 from dpia.tables import Condition, IcoConsultation, ReviewOwner
 from dpia.tables import ScoringMatrix as ScoringMatrixTable
@@ -50,13 +52,46 @@ from dpia.workflow import (
 logger = logging.getLogger(__name__)
 
 REASON_LIMIT = 5_000
+VERSION_MISSING = (
+    "has lost its hidden record version, so the change cannot be checked against the saved record; "
+    "reload the page and try again"
+)
 CONDITION_TEXT_LIMIT = 2_000
+
+# Actions under which ``governance.submissions`` remembers the one-time ids of the create forms.
+CONDITION_FORM_ACTION = "dpia.add_condition"
+ICO_FORM_ACTION = "dpia.record_ico_consultation"
+
+# The audit action of each change to a condition, keyed by the step's name in ``permissions``.
+CONDITION_ACTIONS = {"met": "met", "reopen": "reopened", "withdraw": "withdrawn", "update": "updated"}
 
 ICO_OUTCOMES: dict[str, str] = {
     "no_objection": "The ICO raised no objection",
     "advice_followed": "The ICO gave written advice, which the force has followed",
     "do_not_proceed": "The ICO advised that the processing should not go ahead",
 }
+
+
+class StaleRecord(StaleVersion):
+    """A ``StaleVersion`` whose message keeps the record's lock version apart from DPIA version numbers.
+
+    ``what`` names the record as people do ("DPIA version 1", "Condition 2 of DPIA version 1").
+    """
+
+    def __init__(self, what: str, expected: int, current: int) -> None:
+        # StaleVersion's own message would put "version 3" next to "DPIA version 1", so set ours.
+        Conflict.__init__(
+            self,
+            f"{what} was changed by someone else after you read it. You sent \"version\": {expected}, but the "
+            f"record is now at {current}; read it again, reapply your change and send \"version\": {current}.",
+            extra={"current_version": current},
+        )
+
+
+def _check_lock(what: str, current: int, expected: int) -> None:
+    """Raise ``StaleRecord`` unless the record's lock version is still ``expected``."""
+    if current != expected:
+        raise StaleRecord(what, expected, current)
 
 
 # Scoring matrices ----------------------------------------------------------------------------------
@@ -300,7 +335,8 @@ async def _sign_offs_by_version(versions: list[VersionView]) -> dict[int, list[S
     return {view.number: await assessments.list_sign_offs(view.id) for view in versions}
 
 
-def _dpo_advice(sign_offs: list[SignOffView]) -> SignOffView | None:
+def dpo_advice_of(sign_offs: list[SignOffView]) -> SignOffView | None:
+    """Return the latest "DPO advice given" sign-off among ``sign_offs``, or None."""
     advice = [item for item in sign_offs if item.meaning == DPO_ADVICE_MEANING]
     return advice[-1] if advice else None
 
@@ -334,7 +370,7 @@ async def snapshot_for(use_case_id: int, today: dt.date) -> readiness.Snapshot:
 
     ico = await get_ico_consultation(latest.id)
     open_conditions = tuple(
-        readiness.ConditionFacts(item.id, item.text, item.owner, item.due_date)
+        readiness.ConditionFacts(item.number, item.text, item.owner, item.due_date)
         for item in await list_conditions(use_case_id)
         if item.version_number == latest.number and item.before_go_live and item.state == "open"
     )
@@ -427,11 +463,13 @@ async def sign_off_and_outcomes(state: Overview, view: VersionView) -> list[outc
     outcome = rules.outcome_of(view.content)
     conditions = state.conditions_of(view.number)
     owner = await get_review_owner(view.id)
+    ico_required = rules.ico_consultation_required(view.content, matrix)
     facts = outcomes.Step7Facts(
         outcome=outcome,
         sign_offs=state.sign_offs.get(view.number, []),
         highest_residual=matrix.label(rules.highest_residual_level(view.content, matrix)) if outcome == "required" else "",
-        ico_text=ico_summary(rules.ico_consultation_required(view.content, matrix), await get_ico_consultation(view.id)),
+        ico_required=ico_required,
+        ico_text=ico_summary(ico_required, await get_ico_consultation(view.id)),
         open_conditions=sum(1 for item in conditions if item.state == "open"),
         conditions=len(conditions),
         review_owner=owner.name if owner else "",
@@ -490,39 +528,58 @@ async def diff_versions(reference: str, before: int, after: int) -> tuple[Versio
     return left, right, _diff(left.content, right.content)
 
 
-# Permission helpers --------------------------------------------------------------------------------
+# Permission helpers and input checks ---------------------------------------------------------------
 
 
-async def _ensure_author(actor: Actor, use_case: register.UseCaseView) -> None:
-    if not actor.has_any(*AUTHOR_ROLES):
-        raise Forbidden("writing a DPIA needs the central team or business owner role")
-    await register.ensure_can_edit(actor, use_case.department)
+def _raise_if(rejection: permissions.Rejection | None) -> None:
+    if rejection is not None:
+        raise rejection.error()
 
 
 def _ensure_role(actor: Actor, *roles: Role, what: str) -> None:
-    if not actor.has_any(*roles):
-        names = " or ".join(role.label for role in roles)
-        raise Forbidden(f"{what} needs the {names} role")
+    """Raise ``Forbidden`` unless ``actor`` has one of ``roles``. ``what`` names the step as a sentence starts it."""
+    _raise_if(permissions.role_rejection(actor, roles, what))
+
+
+async def may_edit(actor: Actor, use_case: register.UseCaseView) -> tuple[bool, str]:
+    """Return whether ``actor`` may change ``use_case`` (``register.ensure_can_edit``) and, if not, the reason."""
+    try:
+        await register.ensure_can_edit(actor, use_case.department)
+    except Forbidden as error:
+        return False, as_sentence(error.message[:1].upper() + error.message[1:])
+    return True, ""
+
+
+async def _ensure_author(actor: Actor, use_case: register.UseCaseView) -> None:
+    allowed, reason = await may_edit(actor, use_case)
+    _raise_if(permissions.author_rejection(actor, allowed, reason))
 
 
 async def _latest(use_case: register.UseCaseView) -> VersionView:
     latest = await assessments.latest_version(use_case.id, KIND)
     if latest is None:
-        raise NotFound(f"{use_case.reference} has no DPIA yet; start one first")
+        raise NotFound(f"{use_case.reference} has no DPIA yet; start one first.")
     return latest
 
 
-async def _latest_numbered(use_case: register.UseCaseView, number: int) -> VersionView:
-    """Return version ``number`` if it is the latest; raise ``Conflict`` if a later one exists."""
+async def _version_and_latest(use_case: register.UseCaseView, number: int) -> tuple[VersionView, int]:
+    """Return version ``number`` and the latest version's number; ``NotFound`` if ``number`` was never used."""
     latest = await _latest(use_case)
-    if latest.number != number:
-        # A number that was never used is a 404, not a conflict.
-        await assessments.get_version(use_case.id, KIND, number)
-        raise Conflict(
-            f"DPIA version {number} is not the latest: version {latest.number} is on record, so act on that one",
-            extra={"latest_version": latest.number},
-        )
-    return latest
+    if latest.number == number:
+        return latest, latest.number
+    return await assessments.get_version(use_case.id, KIND, number), latest.number
+
+
+def _raise_errors(errors: list[FieldError], summary: str | None = None) -> None:
+    """Raise ``InvalidInput`` for ``errors``, if any, with a summary that names each field by its label."""
+    if errors:
+        raise InvalidInput(errors, summary or forms.readable_errors(errors))
+
+
+def _check_version_field(errors: ErrorCollector, expected_version: int | None) -> None:
+    """Report a form that lost its hidden ``version`` field; the API always sends one."""
+    if expected_version is None:
+        errors.add("version", VERSION_MISSING)
 
 
 def _clean_reason(
@@ -537,8 +594,9 @@ def _clean_reason(
         problem = f"must be at most {REASON_LIMIT:,} characters (it has {len(text):,})"
     if problem:
         if errors is None:
-            raise InvalidInput.single(field, problem)
-        errors.add(field, problem)
+            _raise_errors([FieldError(field, problem)])
+        else:
+            errors.add(field, problem)
     return text
 
 
@@ -560,10 +618,12 @@ async def start_version(actor: Actor, reference: str) -> VersionView:
     a version that is no longer the one on record.
     """
     use_case = await register.get_use_case(reference)
-    await _ensure_author(actor, use_case)
+    allowed, reason = await may_edit(actor, use_case)
+    _raise_if(permissions.author_rejection(actor, allowed, reason))
 
     async with write_transaction():
         previous = await assessments.latest_version(use_case.id, KIND)
+        _raise_if(permissions.start_rejection(actor, allowed, previous))
         matrix = await active_matrix()
         if previous is None:
             content = rules.blank_content(matrix, use_case.purposes)
@@ -582,11 +642,22 @@ async def start_version(actor: Actor, reference: str) -> VersionView:
 
 
 async def save_draft(
-    actor: Actor, reference: str, number: int, expected_version: int, content: Any
+    actor: Actor,
+    reference: str,
+    number: int,
+    expected_version: int | None,
+    content: Any,
+    *,
+    form_errors: list[FieldError] | None = None,
 ) -> VersionView:
-    """Replace a draft's content; only values that can never be valid are rejected (422)."""
+    """Replace a draft's content; only values that can never be valid are rejected (422).
+
+    ``form_errors`` are problems the caller found while reading a form into ``content``. They are
+    reported with the content's own problems, and any of them stops the save.
+    """
     use_case = await register.get_use_case(reference)
-    await _ensure_author(actor, use_case)
+    allowed, reason = await may_edit(actor, use_case)
+    _raise_if(permissions.author_rejection(actor, allowed, reason))
     view = await assessments.get_version(use_case.id, KIND, number)
 
     matrix = await matrix_for(view.content)
@@ -594,27 +665,36 @@ async def save_draft(
         content = {key: value for key, value in content.items() if key != rules.SCOPE_KEY}
     if isinstance(content, dict) and "matrix" not in content:
         content = {**content, "matrix": matrix.reference}
-    errors = rules.validate_draft(content, matrix)
-    if errors:
-        raise InvalidInput(errors)
-    return await assessments.save_draft(actor, view, expected_version, content, WORKFLOW)
-
-
-async def submit(actor: Actor, reference: str, number: int, expected_version: int) -> VersionView:
-    """Freeze and hash a complete draft; a missing mandatory field gets 422 naming each one."""
-    use_case = await register.get_use_case(reference)
-    await _ensure_author(actor, use_case)
+    errors = ErrorCollector([*rules.validate_draft(content, matrix), *(form_errors or [])])
+    _check_version_field(errors, expected_version)
+    _raise_errors(errors.errors)
+    assert expected_version is not None
 
     async with write_transaction():
-        view = await _latest_numbered(use_case, number)
-        if view.status != "draft":
-            raise Conflict(f"DPIA version {number} is {status_phrase(view.status)}, not a draft, so it cannot be submitted")
+        view, latest_number = await _version_and_latest(use_case, number)
+        _raise_if(permissions.edit_rejection(actor, allowed, view, latest_number))
+        _check_lock(f"DPIA version {number}", view.version, expected_version)
+        return await assessments.save_draft(actor, view, expected_version, content, WORKFLOW)
+
+
+async def submit(actor: Actor, reference: str, number: int, expected_version: int | None) -> VersionView:
+    """Freeze and hash a complete draft; a missing mandatory field gets 422 naming each one."""
+    use_case = await register.get_use_case(reference)
+    allowed, reason = await may_edit(actor, use_case)
+    _raise_if(permissions.author_rejection(actor, allowed, reason))
+
+    async with write_transaction():
+        view, latest_number = await _version_and_latest(use_case, number)
+        _raise_if(permissions.edit_rejection(actor, allowed, view, latest_number))
         matrix = await matrix_for(view.content)
-        errors = rules.validate_for_submission(view.content, matrix)
-        if errors:
-            listed = "; ".join(f"{error.field} {error.message}" for error in errors[:10])
-            more = f"; and {len(errors) - 10} more" if len(errors) > 10 else ""
-            raise InvalidInput(errors, f"DPIA version {number} is not complete: {listed}{more}")
+        errors = ErrorCollector(rules.validate_for_submission(view.content, matrix))
+        _check_version_field(errors, expected_version)
+        if errors.errors:
+            listed = forms.readable_errors(errors.errors[:10])
+            more = f"; and {len(errors.errors) - 10} more" if len(errors.errors) > 10 else ""
+            _raise_errors(errors.errors, f"DPIA version {number} is not complete: {listed}{more}")
+        assert expected_version is not None
+        _check_lock(f"DPIA version {number}", view.version, expected_version)
         # Read inside the transaction, so the scope recorded is the one the register holds now.
         scope = (await register.get_use_case(reference)).processing_scope()
         return await assessments.apply_action(
@@ -625,25 +705,49 @@ async def submit(actor: Actor, reference: str, number: int, expected_version: in
 # Review ---------------------------------------------------------------------------------------------
 
 
-async def start_review(actor: Actor, reference: str, number: int, expected_version: int) -> VersionView:
-    _ensure_role(actor, REVIEWER_ROLE, what="starting a DPIA review")
+async def _review_target(
+    actor: Actor, use_case: register.UseCaseView, number: int, step: str, expected_version: int | None
+) -> tuple[VersionView, SignOffView | None]:
+    """Return the version ``step`` acts on and its DPO advice, if any; raise if ``actor`` may not act.
+
+    Call it inside the step's write transaction, so the checks see the state the step changes. A
+    rejection comes before a stale ``expected_version``, because reloading would not help.
+    """
+    view, latest_number = await _version_and_latest(use_case, number)
+    advice = dpo_advice_of(await assessments.list_sign_offs(view.id))
+    _raise_if(
+        permissions.review_rejection(step, actor, view, latest_number, advice.account_id if advice else None)
+    )
+    if expected_version is not None:
+        _check_lock(f"DPIA version {number}", view.version, expected_version)
+    return view, advice
+
+
+async def start_review(actor: Actor, reference: str, number: int, expected_version: int | None) -> VersionView:
+    _ensure_role(actor, REVIEWER_ROLE, what="Starting a DPIA review")
+    errors = ErrorCollector()
+    _check_version_field(errors, expected_version)
+    _raise_errors(errors.errors)
+    assert expected_version is not None
     use_case = await register.get_use_case(reference)
     async with write_transaction():
-        view = await _latest_numbered(use_case, number)
-        assessments.ensure_independent(actor, view, "review")
+        view, _ = await _review_target(actor, use_case, number, "start_review", expected_version)
         return await assessments.apply_action(actor, view, expected_version, WORKFLOW, "start_review")
 
 
 async def request_changes(
-    actor: Actor, reference: str, number: int, expected_version: int, reasons: str
+    actor: Actor, reference: str, number: int, expected_version: int | None, reasons: str
 ) -> VersionView:
     """End a version under review with the changes it needs; the author starts the next version."""
-    _ensure_role(actor, REVIEWER_ROLE, what="requesting changes to a DPIA")
-    reasons = _clean_reason(reasons, "reasons", "the changes needed")
+    _ensure_role(actor, REVIEWER_ROLE, what="Requesting changes to a DPIA")
+    errors = ErrorCollector()
+    reasons = _clean_reason(reasons, "reasons", "the changes needed", errors=errors)
+    _check_version_field(errors, expected_version)
+    _raise_errors(errors.errors)
+    assert expected_version is not None
     use_case = await register.get_use_case(reference)
     async with write_transaction():
-        view = await _latest_numbered(use_case, number)
-        assessments.ensure_independent(actor, view, "review")
+        view, _ = await _review_target(actor, use_case, number, "request_changes", expected_version)
         after = await assessments.apply_action(
             actor, view, expected_version, WORKFLOW, "request_changes", note=reasons
         )
@@ -653,24 +757,46 @@ async def request_changes(
     return after
 
 
+def _advice_answer(errors: ErrorCollector, value: bool | str | None) -> bool | None:
+    """Return the DPO's advice as True (advises approval) or False, adding a problem to ``errors``.
+
+    The API sends true or false. The form sends "yes" or "no", and "" or None when nothing is chosen.
+    """
+    if isinstance(value, bool):
+        return value
+    if value in (None, ""):
+        errors.add("advises_approval", "is missing; say whether you advise approval")
+        return None
+    if value in ("yes", "no"):
+        return value == "yes"
+    errors.add("advises_approval", f"{value!r} is not an answer; choose yes (you advise approval) or no (you advise against it)")
+    return None
+
+
 async def record_dpo_advice(
-    actor: Actor, reference: str, number: int, expected_version: int, *, advises_approval: bool | None, summary: str
+    actor: Actor,
+    reference: str,
+    number: int,
+    expected_version: int | None,
+    *,
+    advises_approval: bool | str | None,
+    summary: str,
 ) -> VersionView:
     """Record the DPO's advice (mandatory before any decision) as a sign-off on the version's hash.
 
-    ``advises_approval`` is None when the form left it unanswered; that and a missing summary are
-    reported together.
+    ``advises_approval`` is True or False, or the form's "yes" or "no". A missing or unknown answer
+    and a missing summary are reported together.
     """
-    _ensure_role(actor, ADVISER_ROLE, what="recording DPO advice")
+    _ensure_role(actor, ADVISER_ROLE, what="Recording DPO advice")
     errors = ErrorCollector()
-    if advises_approval is None:
-        errors.add("advises_approval", "is missing; say whether you advise approval")
+    answer = _advice_answer(errors, advises_approval)
     summary = _clean_reason(summary, "summary", "a summary of the advice", errors=errors)
-    errors.raise_if_any()
+    _check_version_field(errors, expected_version)
+    _raise_errors(errors.errors)
+    assert expected_version is not None
     use_case = await register.get_use_case(reference)
     async with write_transaction():
-        view = await _latest_numbered(use_case, number)
-        assessments.ensure_independent(actor, view, "advise on")
+        view, _ = await _review_target(actor, use_case, number, "dpo_advice", expected_version)
         after = await assessments.apply_action(
             actor, view, expected_version, WORKFLOW, "record_dpo_advice", note=summary
         )
@@ -679,7 +805,7 @@ async def record_dpo_advice(
             after,
             role=ADVISER_ROLE,
             meaning=DPO_ADVICE_MEANING,
-            decision="advises_approval" if advises_approval else "advises_against",
+            decision="advises_approval" if answer else "advises_against",
             summary=summary,
         )
     return after
@@ -695,14 +821,16 @@ class NewCondition:
     before_go_live: bool
 
 
-def _check_condition(errors: list[FieldError], path: str, item: NewCondition) -> NewCondition:
+def _check_condition(
+    errors: list[FieldError], path: str, item: NewCondition, today: dt.date, *, unchanged_due: dt.date | None = None
+) -> NewCondition:
+    """Return the condition cleaned up, adding a problem with each of its fields to ``errors``.
+
+    The due date is optional. When given, it must not be in the past (``assessments.check_due_date``),
+    except that a condition being changed may keep the due date it already has, ``unchanged_due``.
+    """
     text = (item.text or "").strip()
     owner = (item.owner or "").strip()
-    due_date = None
-    if item.due_date not in (None, ""):
-        due_date = assessments.parse_iso_date(item.due_date)
-        if due_date is None:
-            errors.append(FieldError(f"{path}.due_date", "enter the due date as YYYY-MM-DD, for example 2027-06-30"))
     if not text:
         errors.append(FieldError(f"{path}.text", "is missing; say what must be done"))
     elif len(text) > CONDITION_TEXT_LIMIT:
@@ -711,6 +839,12 @@ def _check_condition(errors: list[FieldError], path: str, item: NewCondition) ->
         errors.append(FieldError(f"{path}.owner", "is missing; name the person or team who owns the condition"))
     elif len(owner) > 120:
         errors.append(FieldError(f"{path}.owner", "must be at most 120 characters"))
+    due_date = None
+    if item.due_date not in (None, ""):
+        due_date = assessments.parse_iso_date(item.due_date)
+        problem = "" if due_date is not None and due_date == unchanged_due else assessments.check_due_date(due_date, today)
+        if problem:
+            errors.append(FieldError(f"{path}.due_date", problem))
     return NewCondition(text, owner, due_date, item.before_go_live)
 
 
@@ -718,7 +852,7 @@ async def decide(
     actor: Actor,
     reference: str,
     number: int,
-    expected_version: int,
+    expected_version: int | None,
     *,
     action: str,
     reasons: str = "",
@@ -737,56 +871,51 @@ async def decide(
     from the views of the people consulted), and for an approval, who keeps the DPIA under review:
     the account named ``review_owner``, or the decider when it is None.
     """
-    _ensure_role(actor, REVIEWER_ROLE, what="deciding on a DPIA")
+    _ensure_role(actor, REVIEWER_ROLE, what="Deciding on a DPIA")
     errors = ErrorCollector()
     if action not in DECISIONS:
         if action:
             errors.add("decision", f"{action!r} is not a decision; use one of: {', '.join(DECISIONS)}")
         else:
             errors.add("decision", "is missing; choose approve, approve with conditions or reject")
-    conditions = conditions or []
-    cleaned = [_check_condition(errors.errors, f"conditions[{index}]", item) for index, item in enumerate(conditions)]
-    if action == "approve_with_conditions" and not cleaned:
-        errors.add("conditions", "is missing; approving with conditions needs at least one condition")
-    if action != "approve_with_conditions" and cleaned:
-        errors.add("conditions", "are only accepted with the decision approve_with_conditions")
     reasons = _clean_reason(reasons, "reasons", "the reasons", required=False, errors=errors)
     consultation_reasons = _clean_reason(
         consultation_reasons, "consultation_reasons", "the reasons", required=False, errors=errors
     )
     owner_id = await _review_owner_id(errors, actor, action, review_owner)
-    errors.raise_if_any()
+    conditions = conditions or []
+    today = london_today()
+    cleaned = [
+        _check_condition(errors.errors, f"conditions[{index}]", item, today) for index, item in enumerate(conditions)
+    ]
+    if action == "approve_with_conditions" and not cleaned:
+        errors.add("conditions", "is missing; approving with conditions needs at least one condition")
+    if action != "approve_with_conditions" and cleaned:
+        errors.add("conditions", "are only accepted with the decision approve_with_conditions")
+    _check_version_field(errors, expected_version)
     use_case = await register.get_use_case(reference)
 
     async with write_transaction():
-        view = await _latest_numbered(use_case, number)
-        assessments.ensure_independent(actor, view, "decide on")
-        if view.status != "dpo_advice_recorded":
-            raise Conflict(
-                f"DPIA version {number} is {status_phrase(view.status)}; a decision needs the DPO's advice "
-                "recorded first and can be made only once",
-                extra={"allowed_actions": WORKFLOW.allowed_actions(view.status)},
-            )
-        advice = _dpo_advice(await assessments.list_sign_offs(view.id))
+        view, advice = await _review_target(actor, use_case, number, "decision", expected_version)
         if advice is None or advice.content_hash != view.content_hash:
-            raise Conflict(f"DPIA version {number} has no DPO advice on its content hash; the DPO must advise first")
-        if advice.account_id == actor.account_id:
-            raise Forbidden("you gave the DPO advice on this version, so another Information Assurance officer must decide")
-        advises_approval = advice.decision == "advises_approval"
-        overruled = overrules_advice(action, advises_approval)
+            raise Conflict(f"DPIA version {number} has no DPO advice on its content hash; the DPO must advise first.")
+        # The checks that depend on the version join the others, so every problem is reported at once.
+        overruled = action in DECISIONS and overrules_advice(action, advice.decision == "advises_approval")
         if overruled and not reasons:
-            raise InvalidInput.single(
+            errors.add(
                 "reasons",
                 "is missing; this decision goes against the DPO's advice, so give the reasons for overruling it",
             )
-
-        matrix = await matrix_for(view.content)
         outcome = rules.outcome_of(view.content)
         if consultation_reasons and outcome != "required":
-            raise InvalidInput.single(
+            errors.add(
                 "consultation_reasons",
                 "applies only to a full DPIA, which records a consultation; leave it empty for a screening outcome",
             )
+        _raise_errors(errors.errors)
+        assert expected_version is not None
+
+        matrix = await matrix_for(view.content)
         decision = DECISIONS[action]
         review_date = None
         if decision in APPROVED:
@@ -889,20 +1018,26 @@ async def review_owner_choices() -> list[tuple[str, str]]:
 # After approval ------------------------------------------------------------------------------------
 
 
-async def _approved_latest(use_case: register.UseCaseView, number: int | None = None) -> VersionView:
-    view = await _latest(use_case) if number is None else await _latest_numbered(use_case, number)
-    if view.status not in APPROVED:
-        raise Conflict(
-            f"DPIA version {view.number} is {status_phrase(view.status)}; this needs an approved version"
-        )
-    return view
+async def _approval_target(
+    actor: Actor, use_case: register.UseCaseView, step: str, number: int | None = None
+) -> VersionView:
+    """Return the approved version on record for ``step``; raise if ``actor`` may not take it now.
+
+    ``number`` is the DPIA version the request names, if it names one. A number never used is a 404.
+    """
+    latest = await assessments.latest_version(use_case.id, KIND)
+    if number is not None and (latest is None or latest.number != number):
+        await assessments.get_version(use_case.id, KIND, number)
+    _raise_if(permissions.approval_rejection(step, actor, latest, number))
+    assert latest is not None
+    return latest
 
 
 async def change_review_date(
     actor: Actor,
     reference: str,
     number: int,
-    expected_version: int,
+    expected_version: int | None,
     review_date: dt.date | str | None,
     reason: str,
 ) -> VersionView:
@@ -911,31 +1046,34 @@ async def change_review_date(
     The new date follows the rule equality review dates follow (``assessments.check_review_date``):
     after today and at most 36 months ahead.
     """
-    _ensure_role(actor, REVIEWER_ROLE, what="changing a DPIA's review date")
+    _ensure_role(actor, REVIEWER_ROLE, what="Changing a DPIA's review date")
     errors = ErrorCollector()
     day = assessments.parse_iso_date(review_date)
     problem = assessments.check_review_date(day, london_today())
     if problem:
         errors.add("review_date", problem)
     reason = _clean_reason(reason, "reason", "the reason for the new review date", errors=errors)
-    errors.raise_if_any()
-    assert day is not None
+    _check_version_field(errors, expected_version)
+    _raise_errors(errors.errors)
+    assert day is not None and expected_version is not None
     use_case = await register.get_use_case(reference)
     async with write_transaction():
-        view = await _approved_latest(use_case, number)
-        if view.revoked_at is not None:
-            raise Conflict(f"DPIA version {number} is revoked; its review date can no longer change")
+        view = await _approval_target(actor, use_case, "review_date", number)
+        _check_lock(f"DPIA version {view.number}", view.version, expected_version)
         return await assessments.change_review_date(actor, view, expected_version, day, reason)
 
 
-async def revoke(actor: Actor, reference: str, number: int, expected_version: int, reason: str) -> VersionView:
-    _ensure_role(actor, REVIEWER_ROLE, what="revoking a DPIA approval")
-    reason = _clean_reason(reason, "reason", "the reason for revoking the approval")
+async def revoke(actor: Actor, reference: str, number: int, expected_version: int | None, reason: str) -> VersionView:
+    _ensure_role(actor, REVIEWER_ROLE, what="Revoking a DPIA approval")
+    errors = ErrorCollector()
+    reason = _clean_reason(reason, "reason", "the reason for revoking the approval", errors=errors)
+    _check_version_field(errors, expected_version)
+    _raise_errors(errors.errors)
+    assert expected_version is not None
     use_case = await register.get_use_case(reference)
     async with write_transaction():
-        view = await assessments.get_version(use_case.id, KIND, number)
-        if view.status not in APPROVED:
-            raise Conflict(f"DPIA version {number} is {status_phrase(view.status)}; only an approval can be revoked")
+        view = await _approval_target(actor, use_case, "revoke", number)
+        _check_lock(f"DPIA version {view.number}", view.version, expected_version)
         return await assessments.revoke(actor, view, expected_version, reason)
 
 
@@ -971,22 +1109,37 @@ async def _condition(use_case_id: int, condition_id: int) -> ConditionView:
     for item in await list_conditions(use_case_id):
         if item.id == condition_id:
             return item
-    raise NotFound(f"no DPIA condition {condition_id} on this use case")
+    raise NotFound(f"No DPIA condition with id {condition_id} belongs to this use case.")
 
 
-async def add_condition(actor: Actor, reference: str, item: NewCondition) -> ConditionView:
-    """Attach a condition to the approved version on record."""
-    _ensure_role(actor, REVIEWER_ROLE, what="adding a DPIA condition")
+def _condition_field_errors(errors: list[FieldError]) -> list[FieldError]:
+    """Name a single condition's fields as its form and API body do: ``due_date``, not ``condition.due_date``."""
+    return [FieldError(error.field.removeprefix("condition."), error.message) for error in errors]
+
+
+async def add_condition(actor: Actor, reference: str, item: NewCondition, *, form_id: str = "") -> ConditionView:
+    """Attach a condition to the approved version on record.
+
+    ``form_id`` is the one-time id of the form that sent it, so that a double click adds the
+    condition once (``governance.submissions``).
+    """
+    _ensure_role(actor, REVIEWER_ROLE, what="Adding a DPIA condition")
     errors: list[FieldError] = []
-    item = _check_condition(errors, "condition", item)
-    if errors:
-        raise InvalidInput([FieldError(error.field.removeprefix("condition."), error.message) for error in errors])
+    item = _check_condition(errors, "condition", item, london_today())
+    _raise_errors(_condition_field_errors(errors))
     use_case = await register.get_use_case(reference)
+    request = submissions.request_hash({"use_case": use_case.reference, "condition": dataclasses.asdict(item)})
     async with write_transaction():
-        view = await _approved_latest(use_case)
+        if form_id:
+            earlier = await submissions.previous_result(actor, CONDITION_FORM_ACTION, form_id, request)
+            if earlier is not None:
+                return await _condition(use_case.id, int(earlier))
+        view = await _approval_target(actor, use_case, "condition")
         condition = await _insert_condition(actor, view, item)
+        if form_id:
+            await submissions.remember(actor, CONDITION_FORM_ACTION, form_id, request, str(condition.id))
         await golive.readiness_may_have_changed(
-            actor, use_case.id, f"condition {condition.id} was added to DPIA version {view.number}"
+            actor, use_case.id, f"condition {condition.number} was added to DPIA version {view.number}"
         )
     return condition
 
@@ -996,20 +1149,20 @@ async def _change_condition(
     reference: str,
     condition_id: int,
     expected_version: int,
-    action: str,
+    step: str,
     values: dict[Any, Any],
     note: str = "",
-    check: Any = None,
 ) -> ConditionView:
+    """Apply ``values`` to a condition as ``step`` (met, reopen, withdraw or update) and audit it."""
     use_case = await register.get_use_case(reference)
+    allowed, _ = await may_edit(actor, use_case)
+    action = CONDITION_ACTIONS[step]
     async with write_transaction():
         before = await _condition(use_case.id, condition_id)
-        if before.version != expected_version:
-            raise StaleVersion(f"condition {condition_id}", expected_version, before.version)
-        if before.state == "withdrawn":
-            raise Conflict(f"condition {condition_id} was withdrawn and can no longer change")
-        if check is not None:
-            check(before)
+        latest = await assessments.latest_version(use_case.id, KIND)
+        name = f"Condition {before.number} of DPIA version {before.version_number}"
+        _check_lock(name, before.version, expected_version)
+        _raise_if(permissions.condition_rejection(step, actor, before, latest.number if latest else None, allowed))
         await Condition.update({**values, Condition.version: before.version + 1}).where(
             (Condition.id == condition_id) & (Condition.version == expected_version)
         ).run()
@@ -1025,7 +1178,9 @@ async def _change_condition(
             note=note,
         )
         await golive.readiness_may_have_changed(
-            actor, use_case.id, f"DPIA condition {condition_id} was {action.replace('_', ' ')}"
+            actor,
+            use_case.id,
+            f"condition {after.number} of DPIA version {after.version_number} was {action.replace('_', ' ')}",
         )
     return after
 
@@ -1034,12 +1189,12 @@ async def update_condition(
     actor: Actor, reference: str, condition_id: int, expected_version: int, changes: dict[str, Any]
 ) -> ConditionView:
     """Change a condition's text, owner, due date or go-live flag."""
-    _ensure_role(actor, REVIEWER_ROLE, what="changing a DPIA condition")
-    unknown = set(changes) - {"text", "owner", "due_date", "before_go_live"}
+    _ensure_role(actor, REVIEWER_ROLE, what="Changing a DPIA condition")
+    unknown = sorted(set(changes) - {"text", "owner", "due_date", "before_go_live"})
     if unknown:
-        raise InvalidInput.single(sorted(unknown)[0], "is not a field of a condition")
+        _raise_errors([FieldError(key, "is not a field of a condition") for key in unknown])
     if not changes:
-        raise InvalidInput.single("body", "send at least one of: text, owner, due_date, before_go_live")
+        _raise_errors([FieldError("body", "send at least one of: text, owner, due_date, before_go_live")])
     use_case = await register.get_use_case(reference)
     current = await _condition(use_case.id, condition_id)
     merged = NewCondition(
@@ -1049,70 +1204,91 @@ async def update_condition(
         before_go_live=changes.get("before_go_live", current.before_go_live),
     )
     errors: list[FieldError] = []
-    merged = _check_condition(errors, "condition", merged)
-    if errors:
-        raise InvalidInput([FieldError(error.field.removeprefix("condition."), error.message) for error in errors])
+    merged = _check_condition(errors, "condition", merged, london_today(), unchanged_due=current.due_date)
+    _raise_errors(_condition_field_errors(errors))
     values = {
         Condition.text: merged.text,
         Condition.owner: merged.owner,
         Condition.due_date: merged.due_date,
         Condition.before_go_live: merged.before_go_live,
     }
-    return await _change_condition(actor, reference, condition_id, expected_version, "updated", values)
+    return await _change_condition(actor, reference, condition_id, expected_version, "update", values)
+
+
+def _reason_and_version(
+    value: str, field: str, what: str, expected_version: int | None
+) -> tuple[str, int]:
+    """Return the cleaned reason and the form's version, raising every problem with them at once."""
+    errors = ErrorCollector()
+    text = _clean_reason(value, field, what, errors=errors)
+    _check_version_field(errors, expected_version)
+    _raise_errors(errors.errors)
+    assert expected_version is not None
+    return text, expected_version
 
 
 async def mark_condition_met(
-    actor: Actor, reference: str, condition_id: int, expected_version: int, note: str
+    actor: Actor, reference: str, condition_id: int, expected_version: int | None, note: str
 ) -> ConditionView:
     """Record that a condition is met, with how; the owner's department or IA may do so."""
-    _ensure_role(actor, *CONDITION_MET_ROLES, what="marking a DPIA condition met")
-    use_case = await register.get_use_case(reference)
-    if not actor.has_any(Role.INFORMATION_ASSURANCE):
-        await register.ensure_can_edit(actor, use_case.department)
-    note = _clean_reason(note, "note", "how the condition was met")
-
-    def not_met_yet(before: ConditionView) -> None:
-        if before.state == "met":
-            raise Conflict(f"condition {condition_id} is already met")
-
+    _ensure_role(actor, *CONDITION_MET_ROLES, what="Marking a DPIA condition met")
+    note, expected = _reason_and_version(note, "note", "how the condition was met", expected_version)
     values = {Condition.met_at: utcnow(), Condition.met_by: actor.account_id, Condition.met_note: note}
-    return await _change_condition(actor, reference, condition_id, expected_version, "met", values, note, not_met_yet)
+    return await _change_condition(actor, reference, condition_id, expected, "met", values, note)
 
 
 async def reopen_condition(
-    actor: Actor, reference: str, condition_id: int, expected_version: int, reason: str
+    actor: Actor, reference: str, condition_id: int, expected_version: int | None, reason: str
 ) -> ConditionView:
     """Mark a met condition as not met after all (Information Assurance only)."""
-    _ensure_role(actor, REVIEWER_ROLE, what="reopening a DPIA condition")
-    reason = _clean_reason(reason, "reason", "the reason the condition is not met after all")
-
-    def is_met(before: ConditionView) -> None:
-        if before.state != "met":
-            raise Conflict(f"condition {condition_id} is not met, so it cannot be reopened")
-
+    _ensure_role(actor, REVIEWER_ROLE, what="Reopening a DPIA condition")
+    reason, expected = _reason_and_version(
+        reason, "reason", "the reason the condition is not met after all", expected_version
+    )
     values = {Condition.met_at: None, Condition.met_by: None, Condition.met_note: ""}
-    return await _change_condition(actor, reference, condition_id, expected_version, "reopened", values, reason, is_met)
+    return await _change_condition(actor, reference, condition_id, expected, "reopen", values, reason)
 
 
 async def withdraw_condition(
-    actor: Actor, reference: str, condition_id: int, expected_version: int, reason: str
+    actor: Actor, reference: str, condition_id: int, expected_version: int | None, reason: str
 ) -> ConditionView:
     """Withdraw a condition with a reason; it stays on record but no longer blocks go-live."""
-    _ensure_role(actor, REVIEWER_ROLE, what="withdrawing a DPIA condition")
-    reason = _clean_reason(reason, "reason", "the reason for withdrawing the condition")
+    _ensure_role(actor, REVIEWER_ROLE, what="Withdrawing a DPIA condition")
+    reason, expected = _reason_and_version(
+        reason, "reason", "the reason for withdrawing the condition", expected_version
+    )
     values = {
         Condition.withdrawn_at: utcnow(),
         Condition.withdrawn_by: actor.account_id,
         Condition.withdrawal_reason: reason,
     }
-    return await _change_condition(actor, reference, condition_id, expected_version, "withdrawn", values, reason)
+    return await _change_condition(actor, reference, condition_id, expected, "withdraw", values, reason)
+
+
+async def _ico_target(actor: Actor, use_case: register.UseCaseView, step: str) -> tuple[VersionView, IcoView | None]:
+    """Return the version on record and its ICO consultation; raise if ``actor`` may not take ``step``."""
+    latest = await _latest(use_case)
+    matrix = await matrix_for(latest.content)
+    ico = await get_ico_consultation(latest.id)
+    required = latest.status in APPROVED and rules.ico_consultation_required(latest.content, matrix)
+    _raise_if(permissions.ico_rejection(step, actor, latest, required, ico))
+    return latest, ico
 
 
 async def record_ico_consultation(
-    actor: Actor, reference: str, *, submitted_on: dt.date | str | None, ico_reference: str = "", notes: str = ""
+    actor: Actor,
+    reference: str,
+    *,
+    submitted_on: dt.date | str | None,
+    ico_reference: str = "",
+    notes: str = "",
+    form_id: str = "",
 ) -> IcoView:
-    """Record that the ICO was consulted about the approved version; it is pending until answered."""
-    _ensure_role(actor, *ICO_ROLES, what="recording an ICO consultation")
+    """Record that the ICO was consulted about the approved version; it is pending until the ICO responds.
+
+    ``form_id`` is the one-time id of the form that sent it, so that a double click records it once.
+    """
+    _ensure_role(actor, *ICO_ROLES, what="Recording an ICO consultation")
     errors = ErrorCollector()
     day = _date_field(
         errors, "submitted_on", submitted_on, "enter the date the consultation was sent as YYYY-MM-DD, for example 2026-11-02"
@@ -1123,19 +1299,22 @@ async def record_ico_consultation(
     if len(ico_reference) > 120:
         errors.add("ico_reference", "must be at most 120 characters")
     notes = _clean_reason(notes, "notes", "notes", required=False, errors=errors)
-    errors.raise_if_any()
+    _raise_errors(errors.errors)
     assert day is not None
     submitted_on = day
     use_case = await register.get_use_case(reference)
+    request = submissions.request_hash(
+        {"use_case": use_case.reference, "submitted_on": day.isoformat(), "ico_reference": ico_reference, "notes": notes}
+    )
     async with write_transaction():
-        view = await _approved_latest(use_case)
-        matrix = await matrix_for(view.content)
-        if not rules.ico_consultation_required(view.content, matrix):
-            raise Conflict(
-                f"DPIA version {view.number} leaves no high residual risk, so no prior consultation with the ICO is needed"
-            )
-        if await get_ico_consultation(view.id) is not None:
-            raise Conflict(f"an ICO consultation is already recorded for DPIA version {view.number}; update it instead")
+        if form_id:
+            earlier = await submissions.previous_result(actor, ICO_FORM_ACTION, form_id, request)
+            if earlier is not None:
+                view = await _latest(use_case)
+                ico = await get_ico_consultation(view.id)
+                assert ico is not None and str(ico.id) == earlier
+                return ico
+        view, _ = await _ico_target(actor, use_case, "record")
         now = utcnow()
         await IcoConsultation(
             use_case=use_case.id,
@@ -1152,6 +1331,8 @@ async def record_ico_consultation(
         ).save().run()
         after = await get_ico_consultation(view.id)
         assert after is not None
+        if form_id:
+            await submissions.remember(actor, ICO_FORM_ACTION, form_id, request, str(after.id))
         await audit.record(
             actor,
             "dpia.ico_consultation_recorded",
@@ -1167,17 +1348,15 @@ async def record_ico_consultation(
 
 
 async def _change_ico(
-    actor: Actor, reference: str, expected_version: int, action: str, values: dict[Any, Any], note: str, check: Any
+    actor: Actor, reference: str, expected_version: int, step: str, values: dict[Any, Any], note: str
 ) -> IcoView:
+    """Apply ``values`` to the ICO consultation as ``step`` (response or reopen) and audit it."""
+    action = {"response": "concluded", "reopen": "reopened"}[step]
     use_case = await register.get_use_case(reference)
     async with write_transaction():
-        view = await _latest(use_case)
-        before = await get_ico_consultation(view.id)
-        if before is None:
-            raise NotFound(f"no ICO consultation is recorded for DPIA version {view.number}")
-        if before.version != expected_version:
-            raise StaleVersion("the ICO consultation", expected_version, before.version)
-        check(before)
+        view, before = await _ico_target(actor, use_case, step)
+        assert before is not None
+        _check_lock("The ICO consultation", before.version, expected_version)
         await IcoConsultation.update(
             {**values, IcoConsultation.updated_at: utcnow(), IcoConsultation.version: before.version + 1}
         ).where((IcoConsultation.id == before.id) & (IcoConsultation.version == expected_version)).run()
@@ -1202,14 +1381,14 @@ async def _change_ico(
 async def record_ico_response(
     actor: Actor,
     reference: str,
-    expected_version: int,
+    expected_version: int | None,
     *,
     response: str,
     response_received_on: dt.date | str | None,
     outcome: str,
 ) -> IcoView:
     """Record the ICO's response and outcome, which concludes the consultation."""
-    _ensure_role(actor, *ICO_ROLES, what="recording the ICO's response")
+    _ensure_role(actor, *ICO_ROLES, what="Recording the ICO's response")
     errors = ErrorCollector()
     response = (response or "").strip()
     if not response:
@@ -1224,35 +1403,35 @@ async def record_ico_response(
     )
     if day is not None and day > london_today():
         errors.add("response_received_on", "must not be in the future")
+    use_case = await register.get_use_case(reference)
+    latest = await _latest(use_case)
+    recorded = await get_ico_consultation(latest.id)
+    # The submission date never changes once recorded, so checking it before the transaction is safe.
+    if day is not None and recorded is not None and day < recorded.submitted_on:
+        errors.add(
+            "response_received_on",
+            f"must not be before the date the consultation was sent, {format_date(recorded.submitted_on)}",
+        )
     if not outcome:
         errors.add("outcome", "is missing; choose the outcome of the consultation")
     elif outcome not in ICO_OUTCOMES:
         errors.add("outcome", f"{outcome!r} is not allowed; use one of: {', '.join(ICO_OUTCOMES)}")
-    errors.raise_if_any()
-    assert day is not None
-    response_received_on = day
-
-    def submitted_first(before: IcoView) -> None:
-        if response_received_on < before.submitted_on:
-            raise InvalidInput.single("response_received_on", "must not be before the date the consultation was submitted")
+    _check_version_field(errors, expected_version)
+    _raise_errors(errors.errors)
+    assert day is not None and expected_version is not None
 
     values = {
         IcoConsultation.response: response,
-        IcoConsultation.response_received_on: response_received_on,
+        IcoConsultation.response_received_on: day,
         IcoConsultation.outcome: outcome,
         IcoConsultation.status: "concluded",
     }
-    return await _change_ico(actor, reference, expected_version, "concluded", values, "", submitted_first)
+    return await _change_ico(actor, reference, expected_version, "response", values, "")
 
 
-async def reopen_ico_consultation(actor: Actor, reference: str, expected_version: int, reason: str) -> IcoView:
+async def reopen_ico_consultation(actor: Actor, reference: str, expected_version: int | None, reason: str) -> IcoView:
     """Make a concluded consultation pending again (for example when the ICO asks for more)."""
-    _ensure_role(actor, *ICO_ROLES, what="reopening an ICO consultation")
-    reason = _clean_reason(reason, "reason", "the reason for reopening the consultation")
-
-    def concluded(before: IcoView) -> None:
-        if before.status != "concluded":
-            raise Conflict("the ICO consultation is already pending")
-
+    _ensure_role(actor, *ICO_ROLES, what="Reopening an ICO consultation")
+    reason, expected = _reason_and_version(reason, "reason", "the reason for reopening the consultation", expected_version)
     values = {IcoConsultation.status: "pending", IcoConsultation.outcome: None}
-    return await _change_ico(actor, reference, expected_version, "reopened", values, reason, concluded)
+    return await _change_ico(actor, reference, expected, "reopen", values, reason)

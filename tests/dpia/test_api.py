@@ -11,7 +11,7 @@ from governance.clock import london_today
 from governance.roles import Role
 from tests.support import DEFAULT_DEPARTMENT, token_headers
 
-from tests.dpia.helpers import complete_content
+from tests.dpia.helpers import complete_content, not_required_content
 
 NEXT_QUARTER = london_today() + dt.timedelta(days=90)
 
@@ -220,7 +220,7 @@ async def test_conditions_and_readiness_via_api(client, tokens, use_case):
         json={
             "version": advised["version"],
             "decision": "approve_with_conditions",
-            "conditions": [{"text": "Brief the recorders.", "owner": "Training lead", "due_date": "2026-12-31"}],
+            "conditions": [{"text": "Brief the recorders.", "owner": "Training lead", "due_date": NEXT_QUARTER.isoformat()}],
         },
         headers=tokens["ia"],
     )
@@ -314,3 +314,138 @@ async def test_review_date_outside_limits_via_api(client, tokens, use_case, revi
     )
     assert response.status_code == 422
     assert _fields(response) == ["review_date"]
+
+
+async def test_past_condition_due_date_is_422(client, tokens, use_case):
+    advised = await _advised(client, tokens, use_case.reference)
+    response = await client.post(
+        f"{_base(use_case.reference)}/versions/1/decision",
+        json={
+            "version": advised["version"],
+            "decision": "approve_with_conditions",
+            "conditions": [{"text": "Brief the recorders.", "owner": "Training lead", "due_date": "2020-01-01"}],
+        },
+        headers=tokens["ia"],
+    )
+    assert response.status_code == 422
+    assert _fields(response) == ["conditions[0].due_date"]
+    current = (await client.get(_base(use_case.reference), headers=tokens["ia"])).json()
+    assert current["conditions"] == []
+
+
+async def test_past_added_condition_due_date_is_422(client, tokens, use_case):
+    advised = await _advised(client, tokens, use_case.reference)
+    await client.post(f"{_base(use_case.reference)}/versions/1/decision", json={"version": advised["version"], "decision": "approve"}, headers=tokens["ia"])
+    response = await client.post(
+        f"{_base(use_case.reference)}/conditions",
+        json={"text": "Pen test.", "owner": "Security", "due_date": "2019-01-01"},
+        headers=tokens["ia"],
+    )
+    assert response.status_code == 422
+    assert _fields(response) == ["due_date"]
+
+
+# Every problem at once, in readable words ----------------------------------------------------------
+
+
+async def _in_review(client, tokens, reference) -> dict:
+    saved = await _draft(client, tokens, reference)
+    body = (await client.post(f"{_base(reference)}/versions/1/submit", json={"version": saved.json()["version"]}, headers=tokens["author"])).json()
+    return (await client.post(f"{_base(reference)}/versions/1/start-review", json={"version": body["version"]}, headers=tokens["ia"])).json()
+
+
+async def test_dpo_advice_lists_both_missing(client, tokens, use_case):
+    body = await _in_review(client, tokens, use_case.reference)
+    response = await client.post(f"{_base(use_case.reference)}/versions/1/dpo-advice", json={"version": body["version"]}, headers=tokens["dpo"])
+    assert response.status_code == 422
+    assert _fields(response) == ["advises_approval", "summary"]
+
+
+async def test_request_changes_without_reasons_is_422(client, tokens, use_case):
+    body = await _in_review(client, tokens, use_case.reference)
+    response = await client.post(f"{_base(use_case.reference)}/versions/1/request-changes", json={"version": body["version"]}, headers=tokens["ia"])
+    assert response.status_code == 422
+    assert _fields(response) == ["reasons"]
+
+
+async def test_empty_condition_lists_each_field(client, tokens, use_case):
+    advised = await _advised(client, tokens, use_case.reference)
+    response = await client.post(
+        f"{_base(use_case.reference)}/versions/1/decision",
+        json={"version": advised["version"], "decision": "approve_with_conditions", "conditions": [{}]},
+        headers=tokens["ia"],
+    )
+    assert response.status_code == 422
+    assert _fields(response) == ["conditions[0].text", "conditions[0].owner"]
+
+
+async def test_version_dependent_errors_come_together(client, tokens, use_case):
+    saved = await _draft(client, tokens, use_case.reference, not_required_content())
+    assert saved.status_code == 200, saved.text
+    body = (await client.post(f"{_base(use_case.reference)}/versions/1/submit", json={"version": saved.json()["version"]}, headers=tokens["author"])).json()
+    body = (await client.post(f"{_base(use_case.reference)}/versions/1/start-review", json={"version": body["version"]}, headers=tokens["ia"])).json()
+    body = (await client.post(
+        f"{_base(use_case.reference)}/versions/1/dpo-advice",
+        json={"version": body["version"], "advises_approval": False, "summary": "A DPIA is needed."},
+        headers=tokens["dpo"],
+    )).json()
+    response = await client.post(
+        f"{_base(use_case.reference)}/versions/1/decision",
+        json={"version": body["version"], "decision": "approve", "consultation_reasons": "None consulted."},
+        headers=tokens["ia"],
+    )
+    assert response.status_code == 422
+    assert _fields(response) == ["reasons", "consultation_reasons"]
+
+
+async def test_ico_response_lists_every_missing_field(client, tokens, use_case):
+    saved = await _draft(client, tokens, use_case.reference, complete_content(residual="high"))
+    body = (await client.post(f"{_base(use_case.reference)}/versions/1/submit", json={"version": saved.json()["version"]}, headers=tokens["author"])).json()
+    body = (await client.post(f"{_base(use_case.reference)}/versions/1/start-review", json={"version": body["version"]}, headers=tokens["ia"])).json()
+    body = (await client.post(
+        f"{_base(use_case.reference)}/versions/1/dpo-advice",
+        json={"version": body["version"], "advises_approval": True, "summary": "Consult the ICO."},
+        headers=tokens["dpo"],
+    )).json()
+    await client.post(f"{_base(use_case.reference)}/versions/1/decision", json={"version": body["version"], "decision": "approve"}, headers=tokens["ia"])
+    recorded = await client.post(f"{_base(use_case.reference)}/ico-consultation", json={"submitted_on": london_today().isoformat()}, headers=tokens["dpo"])
+    response = await client.post(
+        f"{_base(use_case.reference)}/ico-consultation/response", json={"version": recorded.json()["version"]}, headers=tokens["dpo"]
+    )
+    assert response.status_code == 422
+    assert _fields(response) == ["response", "response_received_on", "outcome"]
+
+
+async def test_detail_names_field_by_label_and_path(client, tokens, use_case):
+    advised = await _advised(client, tokens, use_case.reference)
+    response = await client.post(
+        f"{_base(use_case.reference)}/versions/1/decision",
+        json={
+            "version": advised["version"],
+            "decision": "approve_with_conditions",
+            "conditions": [{"text": "Brief the recorders.", "owner": "Training lead", "due_date": "2020-01-01"}],
+        },
+        headers=tokens["ia"],
+    )
+    assert response.json()["detail"].startswith("Condition 1: due date (conditions[0].due_date): must be today")
+
+
+async def test_measure_of_unknown_risk_says_what_is_accepted(client, tokens, use_case):
+    content = complete_content()
+    content["measures"][0]["risk"] = 99
+    response = await _draft(client, tokens, use_case.reference, content)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "measures[0].risk", "message": "99 is not a recorded risk; use a risk number from 1 to 1"}
+    ]
+
+
+async def test_rejection_message_is_sentence(client, tokens, use_case):
+    saved = await _draft(client, tokens, use_case.reference)
+    response = await client.post(
+        f"{_base(use_case.reference)}/versions/1/start-review", json={"version": saved.json()["version"]}, headers=tokens["ia"]
+    )
+    assert response.status_code == 409
+    assert response.json()["detail"] == (
+        "DPIA version 1 is a draft, and only a submitted version can go into review."
+    )

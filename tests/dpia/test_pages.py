@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
@@ -9,6 +10,7 @@ import docx
 import pytest
 
 from governance import assessments
+from governance.clock import london_today
 from governance.roles import Role
 from tests.support import DEFAULT_DEPARTMENT, post_form, sign_in
 
@@ -174,7 +176,7 @@ async def test_dpo_advice_without_summary_shows_summary(client, people, use_case
         client, f"/use-cases/{use_case.reference}/dpia/versions/1/dpo-advice", {"version": str(view.version), "advises_approval": "yes", "summary": ""}
     )
     assert response.status_code == 422
-    assert 'href="#summary"' in response.text
+    assert 'href="#dpo_advice-summary"' in response.text
 
 
 async def test_decision_by_author_is_refused(client, make_person, use_case):
@@ -270,8 +272,8 @@ async def test_dpo_advice_reports_both_missing_fields(client, people, use_case, 
     await _as(client, "adviser")
     response = await post_form(client, f"/use-cases/{use_case.reference}/dpia/versions/1/dpo-advice", {"version": str(view.version), "summary": ""})
     assert response.status_code == 422
-    assert 'href="#advises_approval"' in response.text
-    assert 'href="#summary"' in response.text
+    assert 'href="#dpo_advice-advises_approval"' in response.text
+    assert 'href="#dpo_advice-summary"' in response.text
 
 
 async def _approved_by_assurer(client, use_case, make_person, **decision):
@@ -306,7 +308,7 @@ async def test_decision_names_review_owner(client, people, use_case, make_person
 async def test_decision_unknown_owner_shows_summary(client, people, use_case, make_person):
     response = await _approved_by_assurer(client, use_case, make_person, review_owner="nobody")
     assert response.status_code == 422
-    assert 'href="#review_owner"' in response.text
+    assert 'href="#decision-review_owner"' in response.text
 
 
 async def test_decision_condition_errors_point_at_rows(client, people, use_case, make_person):
@@ -318,7 +320,7 @@ async def test_decision_condition_errors_point_at_rows(client, people, use_case,
     }
     response = await _approved_by_assurer(client, use_case, make_person, **fields)
     assert response.status_code == 422
-    assert 'href="#conditions-1-due_date"' in response.text
+    assert 'href="#decision-conditions-1-due_date"' in response.text
 
 
 async def test_version_page_shows_ico_step_7(client, people, use_case, make_person):
@@ -383,4 +385,123 @@ async def test_history_names_changed_fields(client, people, use_case, make_perso
     await service.save_draft(author, use_case.reference, 1, view.version, content)
     await _as(client, "owner")
     page = await client.get(f"/use-cases/{use_case.reference}/history")
-    assert '<th scope="row">Risk 1: likelihood</th><td>possible</td><td>remote</td>' in page.text
+    assert '<th scope="row">Risk 1: likelihood before measures</th><td>possible</td><td>remote</td>' in page.text
+
+
+async def test_decision_past_due_date_shows_summary(client, people, use_case, make_person):
+    fields = {
+        "decision": "approve_with_conditions",
+        "conditions[0].text": "Brief the crime recorders.",
+        "conditions[0].owner": "Training lead",
+        "conditions[0].due_date": "2020-01-01",
+    }
+    response = await _approved_by_assurer(client, use_case, make_person, **fields)
+    assert response.status_code == 422
+    assert "or later" in response.text
+    assert (await assessments.latest_version(use_case.id, rules.KIND)).status == "dpo_advice_recorded"
+
+
+async def test_added_condition_past_due_date_shows_summary(client, people, use_case, make_person):
+    await _approved_by_assurer(client, use_case, make_person)
+    response = await post_form(
+        client,
+        f"/use-cases/{use_case.reference}/dpia/conditions",
+        {"text": "Pen test the bot account.", "owner": "Security", "due_date": "2019-01-01", "before_go_live": "yes"},
+    )
+    assert response.status_code == 422
+    assert 'href="#condition-due_date"' in response.text
+    assert await service.list_conditions(use_case.id) == []
+
+
+async def test_unknown_advice_says_what_is_accepted(client, people, use_case, make_person):
+    from tests.dpia.helpers import submitted
+
+    view = await submitted(await make_person(Role.CENTRAL_TEAM), use_case.reference)
+    view = await service.start_review(await make_person(Role.INFORMATION_ASSURANCE), use_case.reference, 1, view.version)
+    await _as(client, "adviser")
+    response = await post_form(
+        client,
+        f"/use-cases/{use_case.reference}/dpia/versions/1/dpo-advice",
+        {"version": str(view.version), "advises_approval": "maybe", "summary": "Fine."},
+    )
+    assert response.status_code == 422
+    assert "&#39;maybe&#39; is not an answer; choose yes (you advise approval) or no (you advise against it)" in response.text
+    assert "is missing" not in response.text
+
+
+async def test_measure_of_unknown_risk_is_not_saved(client, people, use_case):
+    await _as(client, "owner")
+    version = await _started(client, use_case.reference)
+    content = complete_content()
+    await post_form(client, f"/use-cases/{use_case.reference}/dpia/screening", {**_screening_form(content), "version": version})
+    page = await client.get(f"/use-cases/{use_case.reference}/dpia/assessment")
+    fields = {**_assessment_form(content), "measures[0].risk": "99", "version": _hidden_version(page.text)}
+    response = await post_form(client, f"/use-cases/{use_case.reference}/dpia/assessment", fields)
+    assert response.status_code == 422
+    assert 'href="#measures-0-risk"' in response.text
+    assert "&#39;99&#39; is not a recorded risk; choose risk 1" in response.text
+    assert "measures" not in (await assessments.latest_version(use_case.id, rules.KIND)).content
+
+
+async def test_ico_response_reports_date_order_with_others(client, people, use_case, make_person):
+    from tests.dpia.helpers import approved
+
+    await approved(
+        await make_person(Role.CENTRAL_TEAM),
+        await make_person(Role.INFORMATION_ASSURANCE),
+        await make_person(Role.DATA_PROTECTION_OFFICER),
+        use_case.reference,
+        complete_content(residual="high"),
+    )
+    ico = await service.record_ico_consultation(
+        await make_person(Role.DATA_PROTECTION_OFFICER), use_case.reference, submitted_on=london_today()
+    )
+    await _as(client, "adviser")
+    response = await post_form(
+        client,
+        f"/use-cases/{use_case.reference}/dpia/ico/response",
+        {
+            "version": str(ico.version),
+            "response": "No objection.",
+            "response_received_on": (london_today() - dt.timedelta(days=3)).isoformat(),
+            "outcome": "",
+        },
+    )
+    assert response.status_code == 422
+    assert 'href="#ico_response-response_received_on"' in response.text
+    assert 'href="#ico_response-outcome"' in response.text
+
+
+async def test_decision_reports_overruling_with_field_errors(client, people, use_case, make_person):
+    from tests.dpia.helpers import advised
+
+    view = await advised(
+        await make_person(Role.CENTRAL_TEAM),
+        await make_person(Role.INFORMATION_ASSURANCE),
+        await make_person(Role.DATA_PROTECTION_OFFICER),
+        use_case.reference,
+        advises_approval=False,
+    )
+    await _as(client, "assurer")
+    fields = {
+        "version": str(view.version),
+        "decision": "approve_with_conditions",
+        "reasons": "",
+        "conditions[0].text": "Brief the crime recorders.",
+        "conditions[0].owner": "Training lead",
+        "conditions[0].due_date": "2020-01-01",
+    }
+    response = await post_form(client, f"/use-cases/{use_case.reference}/dpia/versions/1/decision", fields)
+    assert response.status_code == 422
+    assert 'href="#decision-reasons"' in response.text
+    assert 'href="#decision-conditions-0-due_date"' in response.text
+
+
+async def test_step_7_before_decision_reads_as_assessed(client, people, use_case, make_person):
+    from tests.dpia.helpers import submitted
+
+    await submitted(await make_person(Role.CENTRAL_TEAM), use_case.reference)
+    await _as(client, "owner")
+    page = await client.get(f"/use-cases/{use_case.reference}/dpia/versions/1")
+    assert "As assessed in this version, the highest residual risk is low." in page.text
+    assert "not required, because no high residual risk remains" not in page.text

@@ -9,7 +9,7 @@ import pytest
 
 from governance.roles import Role
 
-from dpia.readiness import ConditionFacts, IcoFacts, Snapshot, VersionFacts, assess
+from dpia.readiness import ConditionFacts, IcoFacts, Snapshot, VersionFacts, as_sentence, assess
 
 TODAY = dt.date(2026, 12, 4)
 APPROVED = VersionFacts(
@@ -138,14 +138,40 @@ def test_ico_ignored_when_not_required():
 
 
 def test_open_condition_blocks_with_owner():
-    condition = ConditionFacts(id=7, text="Brief the crime recorders.", owner="Training lead", due_date=dt.date(2026, 12, 1))
+    condition = ConditionFacts(number=1, text="Brief the crime recorders.", owner="Training lead", due_date=dt.date(2026, 12, 1))
     findings = assess(_snapshot(open_conditions=(condition,)))
-    assert "Condition 7" in findings[0].detail
+    assert "Condition 1 of DPIA version 2 must be met" in findings[0].detail
     assert "Training lead" in findings[0].detail
 
 
+def test_condition_text_gets_one_full_stop():
+    condition = ConditionFacts(number=1, text="Brief the crime recorders", owner="Training lead.", due_date=None)
+    detail = assess(_snapshot(open_conditions=(condition,)))[0].detail
+    assert detail.endswith("is not met: Brief the crime recorders. Owner: Training lead.")
+
+
+def test_revocation_reason_gets_one_full_stop():
+    latest = _approved(revoked=True, revocation_reason="The new matching rule invalidates measure 2.")
+    detail = assess(_snapshot(latest=latest))[0].detail
+    assert detail.endswith("invalidates measure 2.")
+    assert ".." not in detail
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Done", "Done."),
+        ("Done.", "Done."),
+        ("Done?", "Done?"),
+        ("Done!  ", "Done!"),
+    ],
+)
+def test_as_sentence(text, expected):
+    assert as_sentence(text) == expected
+
+
 def test_every_failure_reported():
-    condition = ConditionFacts(id=7, text="Brief.", owner="Lead", due_date=None)
+    condition = ConditionFacts(number=1, text="Brief.", owner="Lead", due_date=None)
     latest = _approved(revoked=True, review_date=TODAY - dt.timedelta(days=3), ico_required=True)
     findings = assess(_snapshot(latest=latest, open_conditions=(condition,)))
     assert len(findings) == 4

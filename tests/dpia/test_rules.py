@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from governance.assessments import WorkflowError
+from governance.errors import FieldError
 
 from dpia import forms, rules
 from dpia.workflow import WORKFLOW, decision_meaning, overrules_advice
@@ -348,9 +349,10 @@ def test_form_round_trip():
     content = complete_content()
     values = {path: str(value) for path, value in forms.flatten(content).items() if path != "data_subjects.categories"}
     values.update({f"data_subjects.categories.{key}": "yes" for key in content["data_subjects"]["categories"]})
-    parsed = forms.assessment_from_form(values)
+    parsed, errors = forms.assessment_from_form(values)
     assert parsed["risks"] == content["risks"]
     assert parsed["measures"] == content["measures"]
+    assert errors == []
 
 
 def test_form_drops_blank_risk_and_renumbers():
@@ -360,13 +362,40 @@ def test_form_drops_blank_risk_and_renumbers():
         "measures[0].risk": "2",
         "measures[0].description": "Treats the second risk",
     }
-    parsed = forms.assessment_from_form(values)
+    parsed, _ = forms.assessment_from_form(values)
     assert parsed["measures"][0]["risk"] == 1
 
 
-def test_form_measure_of_removed_risk_loses_reference():
+def test_form_measure_of_blank_risk_is_error():
     values = {"risks[0].description": "", "measures[0].risk": "1", "measures[0].description": "Orphan"}
-    assert forms.assessment_from_form(values)["measures"][0]["risk"] is None
+    parsed, errors = forms.assessment_from_form(values)
+    assert parsed["measures"][0]["risk"] is None
+    assert errors == [FieldError("measures[0].risk", "names risk 1, which is empty; fill in risk 1 or choose another risk")]
+
+
+def test_form_measure_of_unknown_risk_is_error():
+    values = {
+        "risks[0].description": "First risk",
+        "risks[1].description": "",
+        "risks[2].description": "Third risk",
+        "measures[0].risk": "99",
+        "measures[0].description": "Tampered",
+    }
+    _, errors = forms.assessment_from_form(values)
+    assert errors == [FieldError("measures[0].risk", "'99' is not a recorded risk; choose risk 1 or 3")]
+
+
+def test_form_measure_without_risks_is_error():
+    values = {"measures[0].risk": "abc", "measures[0].description": "Tampered"}
+    _, errors = forms.assessment_from_form(values)
+    assert errors[0].message.startswith("'abc' is not a recorded risk, and no risk is recorded yet")
+
+
+def test_form_measure_without_risk_has_no_error():
+    values = {"risks[0].description": "First risk", "measures[0].description": "Not linked yet"}
+    parsed, errors = forms.assessment_from_form(values)
+    assert parsed["measures"][0]["risk"] is None
+    assert errors == []
 
 
 def test_screening_form_drops_blank_purpose():
@@ -375,7 +404,50 @@ def test_screening_form_drops_blank_purpose():
 
 
 def test_field_label_for_risk():
-    assert forms.field_label("risks[2].likelihood") == "Risk 3: likelihood"
+    assert forms.field_label("risks[2].likelihood") == "Risk 3: likelihood before measures"
+
+
+@pytest.mark.parametrize(
+    ("path", "label"),
+    [
+        ("conditions[0].due_date", "Condition 1: due date"),
+        ("conditions[1].text", "Condition 2"),
+        ("conditions[0].before_go_live", "Condition 1 must be met before go-live"),
+        ("measures[0].risk", "Measure 1: risk it treats"),
+        ("screening.regimes[0].regime", "Regime for purpose 1"),
+        ("logging.collection", "Logging of collection"),
+        ("screening.outcome", "Is a full DPIA required?"),
+    ],
+)
+def test_field_label_matches_form(path, label):
+    assert forms.field_label(path) == label
+
+
+def test_form_label_numbers_condition():
+    assert forms.form_label("met", "note", 2) == "How condition 2 was met"
+
+
+def test_form_label_falls_back_to_field_label():
+    assert forms.form_label("decision", "conditions[0].owner") == "Condition 1: owner"
+
+
+def test_readable_errors_keep_path():
+    errors = [FieldError("conditions[0].due_date", "must be today or later"), FieldError("reasons", "is missing")]
+    assert forms.readable_errors(errors) == (
+        "Condition 1: due date (conditions[0].due_date): must be today or later; Reasons: is missing"
+    )
+
+
+def test_form_fields_tick_categories():
+    fields = forms.form_fields(complete_content(), "assessment")
+    assert fields["data_subjects.categories.victims"] == "yes"
+    assert "data_subjects.categories" not in fields
+    assert fields["measures[0].risk"] == "1"
+
+
+def test_form_fields_of_screening_only():
+    fields = forms.form_fields(complete_content(), "screening")
+    assert all(name.startswith("screening.") for name in fields)
 
 
 def test_field_page_for_screening():

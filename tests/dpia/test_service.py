@@ -17,6 +17,7 @@ from governance.tables import Account, AuditEntry, SignOff
 
 from dpia import rules, service
 from dpia.tables import Condition
+from tests.support import make_use_case
 from tests.dpia.helpers import advised, approved, complete_content, not_required_content, submitted
 
 
@@ -591,6 +592,65 @@ async def test_conditions_numbered_per_version(author, ia, dpo, use_case):
     assert numbers == [1, 2]
 
 
+async def test_blocker_names_condition_number(author, ia, dpo, use_case, central):
+    other = await make_use_case(central, title="Firearms licence renewals")
+    first = service.NewCondition("Brief the licensing team.", "Licensing lead", None, True)
+    await approved(author, ia, dpo, other.reference, action="approve_with_conditions", conditions=[first])
+    second = service.NewCondition("Brief the crime recorders.", "Training lead", None, True)
+    await approved(author, ia, dpo, use_case.reference, action="approve_with_conditions", conditions=[second])
+    [recorded] = await service.list_conditions(use_case.id)
+    assert recorded.id == 2
+    [finding] = await service.readiness_findings(use_case.id)
+    assert finding.detail.startswith("Condition 1 of DPIA version 1 must be met before go-live")
+
+
+async def test_decision_rejects_past_due_date(author, ia, dpo, use_case):
+    view = await advised(author, ia, dpo, use_case.reference)
+    yesterday = london_today() - dt.timedelta(days=1)
+    condition = service.NewCondition("Brief the crime recorders.", "Training lead", yesterday.isoformat(), True)
+    with pytest.raises(InvalidInput) as raised:
+        await service.decide(ia, use_case.reference, 1, view.version, action="approve_with_conditions", conditions=[condition])
+    assert [error.field for error in raised.value.errors] == ["conditions[0].due_date"]
+    assert raised.value.errors[0].message == f"must be today ({format_date(london_today())}) or later"
+    assert (await assessments.latest_version(use_case.id, rules.KIND)).status == "dpo_advice_recorded"
+
+
+async def test_decision_accepts_due_today(author, ia, dpo, use_case):
+    condition = service.NewCondition("Brief the crime recorders.", "Training lead", london_today(), True)
+    await approved(author, ia, dpo, use_case.reference, action="approve_with_conditions", conditions=[condition])
+    [recorded] = await service.list_conditions(use_case.id)
+    assert recorded.due_date == london_today()
+
+
+async def test_added_condition_rejects_past_due_date(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference)
+    condition = service.NewCondition("Pen test.", "Security", "2019-01-01", True)
+    with pytest.raises(InvalidInput) as raised:
+        await service.add_condition(ia, use_case.reference, condition)
+    assert [error.field for error in raised.value.errors] == ["due_date"]
+    assert await service.list_conditions(use_case.id) == []
+
+
+async def test_condition_update_rejects_past_due_date(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference)
+    condition = await service.add_condition(ia, use_case.reference, service.NewCondition("Pen test.", "Security", None, True))
+    with pytest.raises(InvalidInput) as raised:
+        await service.update_condition(ia, use_case.reference, condition.id, condition.version, {"due_date": "2019-01-01"})
+    assert [error.field for error in raised.value.errors] == ["due_date"]
+
+
+async def test_condition_update_keeps_passed_due_date(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference)
+    condition = await service.add_condition(ia, use_case.reference, service.NewCondition("Pen test.", "Security", london_today(), True))
+    passed = london_today() - dt.timedelta(days=10)
+    await Condition.update({Condition.due_date: passed}).where(Condition.id == condition.id).run()
+    changed = await service.update_condition(
+        ia, use_case.reference, condition.id, condition.version, {"owner": "Cyber team", "due_date": passed}
+    )
+    assert changed.owner == "Cyber team"
+    assert changed.due_date == passed
+
+
 async def test_condition_due_date_text_parsed(author, ia, dpo, use_case):
     condition = service.NewCondition("Brief the crime recorders.", "Training lead", "2027-06-30", True)
     await approved(author, ia, dpo, use_case.reference, action="approve_with_conditions", conditions=[condition])
@@ -613,8 +673,8 @@ async def test_decision_reports_all_errors(author, ia, dpo, use_case):
         await service.decide(ia, use_case.reference, 1, view.version, action="", conditions=[bad])
     assert [error.field for error in raised.value.errors] == [
         "decision",
-        "conditions[0].due_date",
         "conditions[0].text",
+        "conditions[0].due_date",
         "conditions",
     ]
 
@@ -655,4 +715,87 @@ async def test_wrong_decider_message_names_dpia(author, make_person, ia, dpo, us
     view = await advised(author_and_ia, ia, dpo, use_case.reference)
     with pytest.raises(Forbidden) as raised:
         await service.decide(author_and_ia, use_case.reference, 1, view.version, action="approve")
-    assert "you wrote or submitted DPIA version 1" in str(raised.value)
+    assert str(raised.value).startswith("You wrote or submitted DPIA version 1, so you cannot decide on it.")
+
+
+async def test_step_7_before_decision_low_residual(author, ia, use_case):
+    view = await submitted(author, use_case.reference)
+    await service.start_review(ia, use_case.reference, 1, view.version)
+    rows = {row.item: row for row in await _outcome_rows(use_case.reference)}
+    assert rows["Residual risks approved by"].notes == (
+        "As assessed in this version, the highest residual risk is low. Prior consultation with the ICO "
+        "would not be required, because no risk stays high after the measures."
+    )
+
+
+async def test_step_7_before_decision_high_residual(author, use_case):
+    await submitted(author, use_case.reference, complete_content(residual="high"))
+    rows = {row.item: row for row in await _outcome_rows(use_case.reference)}
+    assert rows["Residual risks approved by"].notes.endswith(
+        "Prior consultation with the ICO will be required if the version is approved."
+    )
+
+
+async def test_step_7_before_decision_screening_outcome(author, use_case):
+    await submitted(author, use_case.reference, not_required_content())
+    rows = {row.item: row for row in await _outcome_rows(use_case.reference)}
+    assert rows["Residual risks approved by"].notes == ""
+
+
+async def test_step_7_after_approval_names_ico(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference)
+    rows = {row.item: row for row in await _outcome_rows(use_case.reference)}
+    assert "Prior consultation with the ICO: not required" in rows["Residual risks approved by"].notes
+
+
+async def test_unknown_advice_answer_rejected(author, ia, dpo, use_case):
+    view = await submitted(author, use_case.reference)
+    view = await service.start_review(ia, use_case.reference, 1, view.version)
+    with pytest.raises(InvalidInput) as raised:
+        await service.record_dpo_advice(dpo, use_case.reference, 1, view.version, advises_approval="maybe", summary="Fine.")
+    assert raised.value.errors[0].message.startswith("'maybe' is not an answer; choose yes")
+
+
+async def test_form_answer_accepted(author, ia, dpo, use_case):
+    view = await submitted(author, use_case.reference)
+    view = await service.start_review(ia, use_case.reference, 1, view.version)
+    view = await service.record_dpo_advice(dpo, use_case.reference, 1, view.version, advises_approval="no", summary="Too risky.")
+    advice = service.dpo_advice_of(await assessments.list_sign_offs(view.id))
+    assert advice.decision == "advises_against"
+
+
+@pytest.mark.parametrize(
+    ("step", "expected"),
+    [
+        ("start_review", "You wrote or submitted DPIA version 1, so you cannot review it."),
+        ("request_changes", "You wrote or submitted DPIA version 1, so you cannot review it."),
+    ],
+)
+async def test_rejections_start_with_capital(make_person, use_case, step, expected):
+    writer = await make_person(Role.CENTRAL_TEAM, Role.INFORMATION_ASSURANCE)
+    view = await submitted(writer, use_case.reference)
+    with pytest.raises(Forbidden) as raised:
+        if step == "start_review":
+            await service.start_review(writer, use_case.reference, 1, view.version)
+        else:
+            await service.request_changes(writer, use_case.reference, 1, view.version, "More detail.")
+    assert str(raised.value).startswith(expected)
+
+
+async def test_condition_messages_use_number(author, ia, dpo, use_case, central):
+    other = await make_use_case(central, title="Firearms licence renewals")
+    await approved(author, ia, dpo, other.reference, action="approve_with_conditions", conditions=[service.NewCondition("First.", "Lead", None, True)])
+    await approved(author, ia, dpo, use_case.reference, action="approve_with_conditions", conditions=[service.NewCondition("Second.", "Lead", None, True)])
+    [recorded] = await service.list_conditions(use_case.id)
+    await service.withdraw_condition(ia, use_case.reference, recorded.id, recorded.version, "Not needed.")
+    with pytest.raises(Conflict) as raised:
+        await service.withdraw_condition(ia, use_case.reference, recorded.id, recorded.version + 1, "Again.")
+    assert str(raised.value) == "Condition 1 of DPIA version 1 was withdrawn and can no longer change."
+
+
+async def test_condition_of_replaced_version_cannot_change(author, ia, dpo, use_case):
+    await approved(author, ia, dpo, use_case.reference, action="approve_with_conditions", conditions=[service.NewCondition("Brief.", "Lead", None, True)])
+    await service.start_version(author, use_case.reference)
+    [recorded] = await service.list_conditions(use_case.id)
+    with pytest.raises(Conflict):
+        await service.mark_condition_met(author, use_case.reference, recorded.id, recorded.version, "Done.")
