@@ -179,7 +179,17 @@ class DpiaPages(Controller):
             await service.submit(actor, reference, number, expected)
         except InvalidInput as error:
             _log_rejected(request, actor, error)
-            return await self._overview_page(reference, actor, status_code=422, submit_errors=error.errors)
+            # A lost hidden version is the form's problem, not the draft's, so it gets the form's own summary.
+            lost = [item for item in error.errors if item.field == "version"]
+            incomplete = [item for item in error.errors if item.field != "version"]
+            return await self._overview_page(
+                reference,
+                actor,
+                status_code=422,
+                submit_errors=incomplete,
+                form=FormState(values=values, errors=lost),
+                form_name="submit",
+            )
         except Conflict as error:
             _log_rejected(request, actor, error)
             render = self._overview_conflict(reference, actor, "submit")

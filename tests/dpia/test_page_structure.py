@@ -397,3 +397,14 @@ async def test_one_missing_field_reads_singular(client, people, use_case):
     response = await _send(client, base, f"{base}/submit", {})
     assert "Complete this field, then submit again." in response.text
     assert "these 1 field" not in response.text
+
+
+async def test_submit_without_version_names_the_form(client, people, use_case):
+    await _state("draft", people, use_case.reference)
+    client.cookies.clear()
+    await sign_in(client, "owner")
+    action = f"/use-cases/{use_case.reference}/dpia/submit"
+    response = await post_form(client, action, {"number": "1"})
+    assert response.status_code == 422
+    assert [link.target for link in summary_links(parse(response.text))] == ["submit-version"]
+    _check_summary(response.text, action)
