@@ -202,7 +202,7 @@ def _step_7(
 
 
 def _assessed_scope(document: Any, view: VersionView) -> None:
-    """Add what the register said the use case processes when this version was submitted."""
+    """Add the processing the register recorded for the use case when this version was submitted."""
     documents.add_heading(document, "Processing assessed", level=2)
     scope = view.content.get(rules.SCOPE_KEY)
     if not isinstance(scope, dict):

@@ -168,7 +168,7 @@ def scope_changes(assessed: Any, current: dict[str, Any]) -> list[str]:
     """Describe how the register's ``current`` processing scope differs from the ``assessed`` one.
 
     Returns one sentence per changed field, or an empty list when nothing changed. ``assessed`` is
-    what an assessment recorded when it was submitted; a missing or malformed record counts as a
+    what an assessment recorded when it was submitted. A missing or malformed record counts as a
     change, so a gate built on this fails closed.
     """
     if not isinstance(assessed, dict):
@@ -382,7 +382,7 @@ async def get_use_case_by_id(use_case_id: int) -> UseCaseView:
     """Return the use case with this row id; raise ``NotFound`` if there is none."""
     row = await _select().where(UseCase.id == use_case_id).first().run()
     if row is None:
-        raise NotFound(f"no use case with id {use_case_id}")
+        raise NotFound(f"No use case has the id {use_case_id}.")
     return await _view_from_row(row)
 
 
