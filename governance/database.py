@@ -357,8 +357,8 @@ async def check_database(timeout_seconds: float = 3.0) -> None:
 def describe_error(error: BaseException) -> str:
     """Return an error's class and first line, cleaned for a one-line message.
 
-    Driver messages name the database, host or user but never a password, so they are safe to show
-    operators; they are cut short so that one message stays on one line.
+    Driver messages name the database, host or user but never a password, so operators may see them.
+    They are cut to 200 characters so that one message stays on one line.
     """
     text = " ".join(str(error).split())[:200]
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
