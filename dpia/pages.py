@@ -21,7 +21,7 @@ from litestar.response import Redirect, Template
 from governance import register, submissions
 from governance.audit import Actor
 from governance.auth import CurrentActor, allow, allow_everyone
-from governance.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, StaleVersion
+from governance.errors import Conflict, FieldError, InvalidInput, NotFound, StaleVersion
 from governance.roles import Role
 from governance.web.forms import FormState, parse_int, read_form
 from governance.web.templating import page

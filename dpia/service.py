@@ -34,7 +34,6 @@ from dpia.workflow import (
     ADVICE_OVERRULED_MEANING,
     ADVISER_ROLE,
     APPROVED,
-    AUTHOR_ROLES,
     CHANGES_REQUESTED_MEANING,
     CONDITION_MET_ROLES,
     CONSULTATION_REVIEWED_MEANING,
@@ -46,7 +45,6 @@ from dpia.workflow import (
     WORKFLOW,
     decision_meaning,
     overrules_advice,
-    status_phrase,
 )
 
 logger = logging.getLogger(__name__)
