@@ -10,6 +10,10 @@ For a draft the page also merges. A field that only the other person changed tak
 and a field that only this person changed keeps theirs. Where both changed a field, the form keeps
 this person's text and the list shows the saved text beside it. Saving the form as it comes back
 therefore never silently undoes the other change.
+
+TODO: governance/conflicts.py (core forms) and equality/forms.py compare a stale form with the
+current record in the same way. Move the shared comparison into the core and keep only the DPIA
+merge rules here.
 """
 
 from __future__ import annotations

@@ -693,7 +693,7 @@ async def submit(actor: Actor, reference: str, number: int, expected_version: in
             _raise_errors(errors.errors, f"DPIA version {number} is not complete: {listed}{more}")
         assert expected_version is not None
         _check_lock(f"DPIA version {number}", view.version, expected_version)
-        # Read inside the transaction, so the scope recorded is the one the register holds now.
+        # Read inside the transaction, so the recorded scope matches the register at submission.
         scope = (await register.get_use_case(reference)).processing_scope()
         return await assessments.apply_action(
             actor, view, expected_version, WORKFLOW, "submit", stamp={rules.SCOPE_KEY: scope}
